@@ -1,0 +1,69 @@
+"""The one record every data source returns, and the small summary a model is built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+
+Kind = Literal["image", "points"]
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a model needs to know about its data: shape, discreteness, labels. JSON-serializable."""
+
+    name: str
+    kind: Kind
+    shape: tuple[int, ...]  # one example: (C, H, W) for images, (2,) for points
+    levels: int | None  # discrete levels per value (256 for 8-bit, 17 for digits); None if continuous
+    num_classes: int | None = None
+
+    @property
+    def dim(self) -> int:
+        """Number of scalar values per example (the 'dim' of bits/dim)."""
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "shape": list(self.shape), "levels": self.levels,
+                "num_classes": self.num_classes}
+
+    @classmethod
+    def from_json(cls, d: dict) -> DataInfo:
+        return cls(d["name"], d["kind"], tuple(d["shape"]), d["levels"], d.get("num_classes"))
+
+
+@dataclass
+class Dataset:
+    """Float tensors in [-1, 1] with a fixed train/test split.
+
+    Images are [N, C, H, W]; 2-D points are [N, 2]. Discrete data sits exactly on the grid
+    2k/(levels-1) - 1. Points are an affine map of their native coordinates:
+    native = x * scale + offset (modes and mode_std are given in native coordinates).
+    """
+
+    name: str
+    kind: Kind
+    train: torch.Tensor
+    test: torch.Tensor
+    levels: int | None
+    train_labels: torch.Tensor | None = None  # int64 [N], evaluation only
+    test_labels: torch.Tensor | None = None
+    num_classes: int | None = None
+    modes: torch.Tensor | None = None  # [M, 2] native-coordinate centres of a Gaussian mixture
+    mode_std: float | None = None
+    scale: float = 1.0
+    offset: tuple[float, float] = (0.0, 0.0)
+    meta: dict = field(default_factory=dict)  # source path, fingerprint inputs, options
+
+    @property
+    def info(self) -> DataInfo:
+        return DataInfo(self.name, self.kind, tuple(self.train.shape[1:]), self.levels, self.num_classes)
+
+    def to_native(self, x: torch.Tensor) -> torch.Tensor:
+        """Map points from [-1, 1] back to the source's own coordinates."""
+        return x * self.scale + torch.tensor(self.offset, dtype=x.dtype, device=x.device)
