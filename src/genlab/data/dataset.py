@@ -19,6 +19,8 @@ class DataInfo:
     shape: tuple[int, ...]  # one example: (C, H, W) for images, (2,) for points
     levels: int | None  # discrete levels per value (256 for 8-bit, 17 for digits); None if continuous
     num_classes: int | None = None
+    scale: float = 1.0  # points: native = x * scale + offset
+    offset: tuple[float, ...] = (0.0, 0.0)
 
     @property
     def dim(self) -> int:
@@ -30,11 +32,12 @@ class DataInfo:
 
     def to_json(self) -> dict:
         return {"name": self.name, "kind": self.kind, "shape": list(self.shape), "levels": self.levels,
-                "num_classes": self.num_classes}
+                "num_classes": self.num_classes, "scale": self.scale, "offset": list(self.offset)}
 
     @classmethod
     def from_json(cls, d: dict) -> DataInfo:
-        return cls(d["name"], d["kind"], tuple(d["shape"]), d["levels"], d.get("num_classes"))
+        return cls(d["name"], d["kind"], tuple(d["shape"]), d["levels"], d.get("num_classes"),
+                   d.get("scale", 1.0), tuple(d.get("offset", (0.0, 0.0))))
 
 
 @dataclass
@@ -62,7 +65,8 @@ class Dataset:
 
     @property
     def info(self) -> DataInfo:
-        return DataInfo(self.name, self.kind, tuple(self.train.shape[1:]), self.levels, self.num_classes)
+        return DataInfo(self.name, self.kind, tuple(self.train.shape[1:]), self.levels, self.num_classes,
+                        self.scale, tuple(self.offset))
 
     def to_native(self, x: torch.Tensor) -> torch.Tensor:
         """Map points from [-1, 1] back to the source's own coordinates."""

@@ -1,0 +1,220 @@
+"""Run configuration: typed dataclasses, loadable from TOML, overridable with `--set key=value`.
+
+A run config has three tables, [data], [train] and [model] (the family's own dataclass). Unknown
+keys and values of the wrong type are errors that name the key (nanoGPT-style overrides, but
+type-checked).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from genlab.errors import ConfigError
+
+
+@dataclass
+class DataConfig:
+    name: str = "digits"
+    data_dir: str | None = None  # falls back to $GENLAB_DATA
+    image_size: int | None = None  # image folders: resize to this size
+    channels: int | None = None  # image folders: 1 (grayscale) or 3 (RGB)
+
+
+@dataclass
+class TrainConfig:
+    # Budget: exactly one of steps / images / budget (wall clock). None of them -> `steps` default.
+    steps: int | None = None
+    images: int | None = None
+    budget: str | None = None  # "40s", "10m", "2h"
+    batch_size: int = 128  # global batch: split across DDP ranks
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 0.0
+    warmup_steps: int = 100  # linear learning-rate warm-up
+    grad_clip: float = 1.0  # max global grad norm per optimizer group; 0 = off
+    ema_decay: float = 0.999
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    precision: str = "auto"  # auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16
+    log_every: int = 10
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    eval_every: int = 0  # family diagnostics (e.g. GAN mode coverage on 2-D data); 0 = off
+    keep_checkpoints: int = 2
+    n_grid: int = 64  # samples in each saved grid
+
+
+DEFAULT_STEPS = 2000
+
+
+@dataclass
+class RunConfig:
+    family: str
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    model: Any = None  # the family's config dataclass
+
+    def to_json(self) -> dict:
+        return {"family": self.family, "data": dataclasses.asdict(self.data),
+                "train": dataclasses.asdict(self.train), "model": dataclasses.asdict(self.model)}
+
+
+def parse_duration(text: str) -> float:
+    """'40s' | '10m' | '2h' | '1h30m' -> seconds."""
+    m = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*", text or "")
+    if not text or not m or not any(m.groups()):
+        raise ConfigError(f"train.budget: cannot read duration '{text}' (use e.g. 40s, 10m, 2h)")
+    h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+    return h * 3600 + mi * 60 + s
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Convert a TOML value or a --set string to the field's declared type, or raise naming the key."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            return None
+        errors = []
+        for a in args:
+            try:
+                return _coerce(value, a, key)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0])
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if isinstance(value, str):
+            value = [v for v in value.strip("()[] ").split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], key) for v in value)
+        if len(value) != len(args):
+            raise ConfigError(f"{key}: expected {len(args)} values, got {len(value)}")
+        return tuple(_coerce(v, a, key) for v, a in zip(value, args, strict=True))
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+            return value.lower() in ("true", "1", "yes", "on")
+        raise ConfigError(f"{key}: expected true/false, got {value!r}")
+    if hint is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.replace("_", ""))
+            except ValueError:
+                pass
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    if hint is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{key}: expected a string, got {value!r}")
+    raise ConfigError(f"{key}: unsupported config type {hint}")
+
+
+def update_dataclass(obj: Any, values: dict, prefix: str) -> Any:
+    """A copy of dataclass `obj` with `values` applied; unknown keys and wrong types raise ConfigError."""
+    hints = typing.get_type_hints(type(obj))
+    names = {f.name for f in dataclasses.fields(obj)}
+    changes = {}
+    for k, v in values.items():
+        if k not in names:
+            raise ConfigError(f"unknown config key '{prefix}.{k}' (known: {', '.join(sorted(names))})")
+        changes[k] = _coerce(v, hints[k], f"{prefix}.{k}")
+    return dataclasses.replace(obj, **changes)
+
+
+def parse_set(items: list[str]) -> dict[str, dict[str, str]]:
+    """['train.lr=1e-3', 'model.beta=4'] -> {'train': {'lr': '1e-3'}, 'model': {'beta': '4'}}."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected section.key=value (e.g. train.lr=1e-3)")
+        key, value = item.split("=", 1)
+        if "." not in key:
+            raise ConfigError(f"--set {item!r}: the key must name its section: data., train. or model.")
+        section, name = key.strip().split(".", 1)
+        if section not in ("data", "train", "model"):
+            raise ConfigError(f"unknown config section '{section}' in --set {item!r} (data, train, model)")
+        out.setdefault(section, {})[name.strip()] = value.strip()
+    return out
+
+
+def load_toml(path: str | Path) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file not found: {p}")
+    try:
+        d = tomllib.loads(p.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: not valid TOML ({e})") from None
+    for k in d:
+        if k not in ("family", "data", "train", "model"):
+            raise ConfigError(f"{p}: unknown config section '{k}' (family, data, train, model)")
+    return d
+
+
+def build_config(family: str, model_cls: type, model_cfg_cls: type, *, file: dict | None = None,
+                 sets: dict | None = None, cli: dict | None = None) -> RunConfig:
+    """Defaults < the family's default_train < config file < --set < explicit CLI flags."""
+    data, train, model = DataConfig(), TrainConfig(), model_cfg_cls()
+    train = update_dataclass(train, dict(getattr(model_cls, "default_train", {})), "train")
+    for layer in (file or {}, sets or {}, cli or {}):
+        data = update_dataclass(data, layer.get("data", {}), "data")
+        train = update_dataclass(train, layer.get("train", {}), "train")
+        model = update_dataclass(model, layer.get("model", {}), "model")
+    cfg = RunConfig(family, data, train, model)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: RunConfig) -> None:
+    t = cfg.train
+    chosen = [k for k in ("steps", "images", "budget") if getattr(t, k) is not None]
+    if len(chosen) > 1:
+        raise ConfigError(f"train: give one budget, not {' and '.join(chosen)}")
+    if t.budget is not None:
+        parse_duration(t.budget)
+    for k in ("steps", "images", "batch_size"):
+        v = getattr(t, k)
+        if v is not None and v <= 0:
+            raise ConfigError(f"train.{k}: must be positive, got {v}")
+    if not 0.0 <= t.ema_decay < 1.0:
+        raise ConfigError(f"train.ema_decay: must be in [0, 1), got {t.ema_decay}")
+    if t.precision not in ("auto", "fp32", "bf16"):
+        raise ConfigError(f"train.precision: choose auto, fp32 or bf16, got '{t.precision}'")
+
+
+def config_from_json(d: dict) -> RunConfig:
+    """Rebuild a RunConfig from its JSON form (as stored in checkpoints)."""
+    from genlab.models.registry import get_family
+
+    model_cls, model_cfg_cls = get_family(d["family"])
+    return RunConfig(d["family"], update_dataclass(DataConfig(), d["data"], "data"),
+                     update_dataclass(TrainConfig(), d["train"], "train"),
+                     update_dataclass(model_cfg_cls(), d["model"], "model"))

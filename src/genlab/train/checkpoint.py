@@ -1,0 +1,123 @@
+"""Checkpoints: safetensors for tensors, JSON for everything else, never pickle.
+
+A checkpoint is `ckpt-<step>.safetensors` (model, EMA, optimizer tensors) beside `ckpt-<step>.json`
+(config, step, optimizer hyper-parameters, RNG state, the sha256 of the tensor file). Each file is
+written to a temporary name, fsynced and renamed; `latest.json` is replaced last. A kill at any
+moment therefore leaves `latest.json` pointing at a complete, verified checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from genlab.errors import CheckpointError
+
+FORMAT = 1
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to path.tmp, fsync, rename over path: readers see the old file or the new one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, obj: dict) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=1).encode())
+
+
+def _flatten_optimizer(name: str, opt: torch.optim.Optimizer, tensors: dict) -> dict:
+    sd = opt.state_dict()
+    scalars: dict = {}
+    for idx, state in sd["state"].items():
+        for k, v in state.items():
+            if torch.is_tensor(v):
+                tensors[f"optim.{name}.{idx}.{k}"] = v.detach().cpu().contiguous()
+            else:
+                scalars[f"{idx}.{k}"] = v
+    return {"param_groups": sd["param_groups"], "scalars": scalars, "indices": list(sd["state"].keys())}
+
+
+def _unflatten_optimizer(name: str, meta: dict, tensors: dict) -> dict:
+    state: dict = {int(i): {} for i in meta["indices"]}
+    prefix = f"optim.{name}."
+    for key, v in tensors.items():
+        if key.startswith(prefix):
+            idx, k = key[len(prefix):].split(".", 1)
+            state[int(idx)][k] = v
+    for key, v in meta["scalars"].items():
+        idx, k = key.split(".", 1)
+        state[int(idx)][k] = v
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def _module_tensors(prefix: str, module: torch.nn.Module, tensors: dict) -> None:
+    for k, v in module.state_dict().items():
+        tensors[f"{prefix}.{k}"] = v.detach().cpu().clone().contiguous()
+
+
+def save_checkpoint(ckpt_dir: Path, step: int, model: torch.nn.Module, ema: torch.nn.Module,
+                    optimizers: dict[str, torch.optim.Optimizer], meta: dict, keep: int = 2) -> Path:
+    """Write checkpoint `step` atomically, point latest.json at it, prune to the newest `keep`."""
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    tensors: dict[str, torch.Tensor] = {}
+    _module_tensors("model", model, tensors)
+    _module_tensors("ema", ema, tensors)
+    opt_meta = {name: _flatten_optimizer(name, opt, tensors) for name, opt in optimizers.items()}
+    tensors["rng.torch"] = torch.get_rng_state()
+    blob = st_save(tensors)
+    stem = f"ckpt-{step:08d}"
+    atomic_write_bytes(ckpt_dir / f"{stem}.safetensors", blob)
+    record = dict(meta, format=FORMAT, step=step, optimizers=opt_meta,
+                  tensors_file=f"{stem}.safetensors", tensors_sha256=hashlib.sha256(blob).hexdigest())
+    atomic_write_json(ckpt_dir / f"{stem}.json", record)
+    atomic_write_json(ckpt_dir / "latest.json", {"checkpoint": stem, "step": step})
+    stems = sorted(p.stem for p in ckpt_dir.glob("ckpt-*.json"))
+    for old in stems[:-keep] if keep > 0 else []:
+        for ext in (".json", ".safetensors"):
+            (ckpt_dir / f"{old}{ext}").unlink(missing_ok=True)
+    return ckpt_dir / stem
+
+
+def read_checkpoint(ckpt_dir: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """(JSON record, tensors) of the checkpoint latest.json points at, verified by sha256."""
+    latest = ckpt_dir / "latest.json"
+    if not latest.is_file():
+        raise CheckpointError(f"no checkpoint in {ckpt_dir} (latest.json is missing)")
+    try:
+        stem = json.loads(latest.read_text())["checkpoint"]
+        record = json.loads((ckpt_dir / f"{stem}.json").read_text())
+    except (OSError, ValueError, KeyError) as e:
+        raise CheckpointError(f"{ckpt_dir}: unreadable checkpoint record ({e})") from None
+    path = ckpt_dir / record["tensors_file"]
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        raise CheckpointError(f"{path}: checkpoint tensor file is missing") from None
+    if hashlib.sha256(blob).hexdigest() != record["tensors_sha256"]:
+        raise CheckpointError(f"{path}: checkpoint is corrupt (sha256 does not match its record)")
+    try:
+        tensors = st_load(blob)
+    except SafetensorError as e:
+        raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
+    return record, tensors
+
+
+def module_state(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    n = len(prefix) + 1
+    return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def restore_optimizer(name: str, opt: torch.optim.Optimizer, record: dict, tensors: dict) -> None:
+    opt.load_state_dict(_unflatten_optimizer(name, record["optimizers"][name], tensors))

@@ -1,0 +1,237 @@
+"""The trainer shared by every family: loop, budget, AdamW with warm-up, clipping, EMA, AMP, DDP,
+checkpoints and logging. Families supply only their maths (see genlab.models.base)."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from genlab import __version__
+from genlab.config import RunConfig
+from genlab.data.dataset import Dataset
+from genlab.device import resolve_device
+from genlab.errors import ConfigError, TrainingDiverged
+from genlab.models.base import GenerativeModel, TrainState
+from genlab.models.registry import get_family
+from genlab.train.budget import Budget
+from genlab.train.checkpoint import module_state, read_checkpoint, restore_optimizer, save_checkpoint
+from genlab.train.distributed import DistInfo, all_finite, barrier, init_distributed
+from genlab.train.ema import make_ema, update_ema
+from genlab.train.logger import MetricsLogger
+
+
+def step_seed(seed: int, step: int, rank: int) -> int:
+    """The global RNG is reseeded from (seed, step, rank) every iteration, so a resumed run draws
+    exactly the noise the uninterrupted run would have drawn."""
+    return (seed * 1_000_003 + step * 7_919 + rank * 104_729) % (2**63 - 1)
+
+
+class BatchSchedule:
+    """Batch indices as a pure function of the step: a fresh seeded permutation each epoch.
+
+    The global batch is split into contiguous per-rank shards, so world_size ranks of B/world_size
+    together see exactly the batch a single process of B would see.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, dist: DistInfo):
+        if batch_size > n:
+            raise ConfigError(f"train.batch_size {batch_size} is larger than the training set ({n} examples)")
+        if batch_size % dist.world_size:
+            raise ConfigError(f"train.batch_size {batch_size} is not divisible by the {dist.world_size} processes")
+        self.n, self.batch_size, self.seed, self.dist = n, batch_size, seed, dist
+        self.steps_per_epoch = n // batch_size
+        self._epoch, self._perm = -1, None
+
+    def indices(self, step: int) -> torch.Tensor:
+        epoch, i = divmod(step, self.steps_per_epoch)
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 7_777_777 + epoch)
+            self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
+        idx = self._perm[i * self.batch_size:(i + 1) * self.batch_size]
+        per_rank = self.batch_size // self.dist.world_size
+        return idx[self.dist.rank * per_rank:(self.dist.rank + 1) * per_rank]
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    images_seen: int
+    seconds: float
+    last_losses: dict[str, float]
+
+
+def build_model(cfg: RunConfig, dataset_info) -> GenerativeModel:
+    model_cls, _ = get_family(cfg.family)
+    return model_cls(cfg.model, dataset_info)
+
+
+class Trainer:
+    """Trains one model of any family on one dataset into one run folder."""
+
+    def __init__(self, cfg: RunConfig, data: Dataset, run_dir: Path, *, resume: bool = False,
+                 progress: bool = True, device: str | None = None):
+        self.cfg, self.data, self.run_dir = cfg, data, Path(run_dir)
+        t = cfg.train
+        self.device = resolve_device(device or t.device)
+        self.dist = init_distributed(self.device.type)
+        if self.device.type == "cuda" and self.dist.enabled:
+            self.device = torch.device("cuda", self.dist.local_rank)
+            torch.cuda.set_device(self.device)
+        self.progress = progress and self.dist.is_main
+        self.budget = Budget.from_config(t)
+        torch.manual_seed(t.seed)
+        self.model = build_model(cfg, data.info).to(self.device)
+        self.ema = make_ema(self.model)
+        groups = self.model.optimizer_groups()
+        self.optimizers = {
+            name: torch.optim.AdamW(g["params"], lr=g.get("lr", t.lr), betas=tuple(g.get("betas", t.betas)),
+                                    weight_decay=g.get("weight_decay", t.weight_decay))
+            for name, g in groups.items()}
+        self.base_lr = {name: opt.param_groups[0]["lr"] for name, opt in self.optimizers.items()}
+        self.net = self.model
+        if self.dist.enabled:
+            self.net = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=len(groups) > 1)
+        self.autocast = self.device.type == "cuda" and t.precision in ("auto", "bf16") or t.precision == "bf16"
+        self.train_x = data.train.to(self.device)
+        self.batches = BatchSchedule(len(self.train_x), t.batch_size, t.seed, self.dist)
+        self.step, self.images_seen, self.elapsed = 0, 0, 0.0
+        self.started_groups: list[str] = []
+        self.last_checkpoint: Path | None = None
+        if resume:
+            self._resume()
+        self.logger = MetricsLogger(self.run_dir, enabled=self.dist.is_main, truncate_after=self.step)
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+    def _meta(self) -> dict:
+        return {"config": self.cfg.to_json(), "data": self.data.info.to_json(), "images_seen": self.images_seen,
+                "elapsed_seconds": self.elapsed, "started_groups": self.started_groups,
+                "rng": {"scheme": "torch.manual_seed(step_seed(seed, step, rank)) each iteration",
+                        "seed": self.cfg.train.seed},
+                "world_size": self.dist.world_size, "versions": {"genlab": __version__, "torch": torch.__version__,
+                                                                 "python": platform.python_version()}}
+
+    def save(self) -> None:
+        if self.dist.is_main:
+            self.last_checkpoint = save_checkpoint(self.run_dir / "checkpoints", self.step, self.model, self.ema,
+                                                   self.optimizers, self._meta(), self.cfg.train.keep_checkpoints)
+        barrier(self.dist)
+
+    def _resume(self) -> None:
+        record, tensors = read_checkpoint(self.run_dir / "checkpoints")
+        if record["config"]["family"] != self.cfg.family:
+            raise ConfigError(f"{self.run_dir}: holds a {record['config']['family']} run, not {self.cfg.family}")
+        self.model.load_state_dict(module_state("model", tensors))
+        self.ema.load_state_dict(module_state("ema", tensors))
+        for name, opt in self.optimizers.items():
+            restore_optimizer(name, opt, record, tensors)
+        self.step, self.images_seen = record["step"], record["images_seen"]
+        self.elapsed, self.started_groups = record["elapsed_seconds"], list(record["started_groups"])
+
+    # ---- the loop --------------------------------------------------------------------------------
+    def _set_lr(self) -> float:
+        warm = self.cfg.train.warmup_steps
+        factor = min(1.0, (self.step + 1) / warm) if warm > 0 else 1.0
+        for name, opt in self.optimizers.items():
+            for g in opt.param_groups:
+                g["lr"] = self.base_lr[name] * factor
+        return factor
+
+    def _update(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, float]:
+        opt = self.optimizers[group]
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            terms = self.net(group, batch, state)
+        loss = terms["loss"]
+        values = {k: float(v.detach().float()) for k, v in terms.items()}
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        if not all_finite(not bad, self.dist, self.device):
+            where = f"'{bad[0]}' = {values[bad[0]]}" if bad else "on another process"
+            kept = f"last good checkpoint: {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint yet"
+            raise TrainingDiverged(f"training diverged: loss {where} (group '{group}') at step {self.step}; "
+                                   f"stopped, {kept}")
+        loss.backward()
+        clip = self.cfg.train.grad_clip
+        if clip > 0:
+            params = [p for g in opt.param_groups for p in g["params"]]
+            values["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(params, clip))
+        opt.step()
+        return values
+
+    def _state(self) -> TrainState:
+        return TrainState(self.step, self.budget.progress(self.step, self.images_seen, self.elapsed))
+
+    def save_samples(self, tag: str) -> None:
+        if not self.dist.is_main:
+            return
+        from genlab.visual import save_samples_figure
+
+        g = torch.Generator(self.device).manual_seed(self.cfg.train.seed)
+        x = self.ema.sample(self.cfg.train.n_grid, generator=g)
+        save_samples_figure(x, self.run_dir / "samples" / f"{tag}.png", self.data, title=tag)
+
+    def fit(self) -> TrainResult:
+        t = self.cfg.train
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.dist.is_main:
+            (self.run_dir / "config.json").write_text(json.dumps(
+                {**self.cfg.to_json(), "data_info": self.data.info.to_json(), "budget": self.budget.describe()},
+                indent=1))
+        unit = {"steps": "step", "images": "img", "seconds": "s"}[self.budget.kind]
+        bar = tqdm(total=round(self.budget.total), unit=unit, disable=not self.progress, dynamic_ncols=True,
+                   desc=f"{self.cfg.family} on {self.data.name}", initial=round(self.budget.used(
+                       self.step, self.images_seen, self.elapsed)))
+        running: dict[str, list[float]] = {}
+        last: dict[str, float] = {}
+        self.model.train()
+        tick = time.perf_counter()
+        while not self.budget.done(self.step, self.images_seen, self.elapsed):
+            torch.manual_seed(step_seed(t.seed, self.step, self.dist.rank))
+            state = self._state()
+            batch = self.train_x[self.batches.indices(self.step).to(self.device)]
+            lr_factor = self._set_lr()
+            for group in self.model.plan(state):
+                if group not in self.started_groups:
+                    self.model.on_group_start(group, self.data, state)
+                    self.started_groups.append(group)
+                for k, v in self._update(group, batch, state).items():
+                    running.setdefault(f"{group}/{k}" if group != "main" else k, []).append(v)
+            update_ema(self.ema, self.model, t.ema_decay, self.step)
+            self.step += 1
+            self.images_seen += t.batch_size
+            now = time.perf_counter()
+            self.elapsed += now - tick
+            tick = now
+            bar.update(round(self.budget.used(self.step, self.images_seen, self.elapsed)) - bar.n)
+            if self.step % t.log_every == 0 or self.budget.done(self.step, self.images_seen, self.elapsed):
+                last = {k: sum(v) / len(v) for k, v in running.items()}
+                running = {}
+                self.logger.log(self.step, {**last, "images_seen": self.images_seen, "time": self.elapsed,
+                                            "lr_factor": lr_factor})
+                bar.set_postfix({k: f"{v:.4g}" for k, v in list(last.items())[:4]}, refresh=False)
+            if t.eval_every and self.step % t.eval_every == 0 and self.dist.is_main:
+                g = torch.Generator(self.device).manual_seed(t.seed)
+                diag = self.ema.diagnostics(self.data, g)
+                if diag:
+                    self.logger.log(self.step, {f"diag/{k}": v for k, v in diag.items()})
+            if t.sample_every and self.step % t.sample_every == 0:
+                self.save_samples(f"step-{self.step:08d}")
+            if t.checkpoint_every and self.step % t.checkpoint_every == 0:
+                self.save()
+            tick = time.perf_counter()  # sampling and checkpointing do not count against the budget
+        bar.close()
+        if not self.last_checkpoint or not self.last_checkpoint.name.endswith(f"{self.step:08d}"):
+            self.save()
+        self.save_samples("final")
+        self.logger.close()
+        return TrainResult(self.run_dir, self.step, self.images_seen, self.elapsed, last)
