@@ -14,3 +14,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory):
+    """Evaluator classifiers are cached per user; tests use a private cache unless one is given."""
+    if "GENLAB_CACHE" not in os.environ:
+        os.environ["GENLAB_CACHE"] = str(tmp_path_factory.mktemp("genlab-cache"))
+    yield
