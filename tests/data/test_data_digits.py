@@ -16,10 +16,10 @@ def test_digits_on_17_level_grid_and_match_sklearn():
         assert torch.equal(from_levels(to_levels(x, 17), 17), x)  # exactly on 2k/16 - 1
     # the split is a partition of sklearn's 1797 images, labels kept with their images
     d = load_digits()
-    ref = sorted(zip(d.images.astype(np.int64).reshape(-1, 64).tolist(), d.target.tolist()))
+    ref = sorted(zip(d.images.astype(np.int64).reshape(-1, 64).tolist(), d.target.tolist(), strict=True))
     ours = torch.cat([to_levels(ds.train, 17), to_levels(ds.test, 17)]).reshape(-1, 64).tolist()
     labels = torch.cat([ds.train_labels, ds.test_labels]).tolist()
-    assert sorted(zip(ours, labels)) == ref
+    assert sorted(zip(ours, labels, strict=True)) == ref
 
 
 def test_digits_split_fixed():

@@ -34,7 +34,8 @@ def resolve_data_dir(data_dir: str | os.PathLike | None, name: str) -> Path:
     if data_dir is None:
         data_dir = os.environ.get("GENLAB_DATA")
     if not data_dir:
-        raise DataError(f"dataset '{name}' reads files from a data directory: pass --data-dir or set GENLAB_DATA")
+        raise DataError(f"dataset '{name}' reads files from a data directory: "
+                        f"pass --data-dir or set GENLAB_DATA")
     path = Path(data_dir).expanduser()
     if not path.is_dir():
         raise DataError(f"data directory {path} does not exist: pass --data-dir or set GENLAB_DATA")

@@ -37,7 +37,8 @@ def _load_raw(path: Path) -> dict[str, np.ndarray]:
         store = np.load(path, allow_pickle=False)
     except ValueError as e:
         if "pickle" in str(e):
-            raise DataError(f"{path} holds an object array and would need pickle; save plain numeric arrays") from e
+            raise DataError(f"{path} holds an object array and would need pickle; "
+                            f"save plain numeric arrays") from e
         raise DataError(f"{path}: not a valid .npy/.npz file ({e})") from e
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{path}: corrupt or truncated array file ({e})") from e
@@ -77,7 +78,8 @@ def _labels(path: Path, y: np.ndarray | None, n: int) -> torch.Tensor | None:
     if y is None:
         return None
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or (n and y.min() < 0):
-        raise DataError(f"{path}: labels must be non-negative integers of shape ({n},), got {y.dtype} {y.shape}")
+        raise DataError(f"{path}: labels must be non-negative integers of shape ({n},), "
+                        f"got {y.dtype} {y.shape}")
     return torch.from_numpy(y.astype(np.int64))
 
 
@@ -85,20 +87,22 @@ def load_arrays(path: str | Path, levels: int | None = None, test_fraction: floa
     """A .npz/.npy dataset (see module doc) as a Dataset; float data may declare its `levels`."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: array file not found")
+        raise DataError(f"{path}: no such file")
     arrays = _load_raw(path)
     if "x_train" in arrays and "x_test" in arrays:
-        parts = {"train": (arrays["x_train"], arrays.get("y_train")), "test": (arrays["x_test"], arrays.get("y_test"))}
+        parts = {"train": (arrays["x_train"], arrays.get("y_train")),
+                 "test": (arrays["x_test"], arrays.get("y_test"))}
     else:
         key = "x" if "x" in arrays else (next(iter(arrays)) if len(arrays) == 1 else None)
         if key is None:
             raise DataError(f"{path}: keys {sorted(arrays)} not understood; use x_train/x_test "
                             f"(+ y_train/y_test) or a single array x (+ y)")
-        x, y = arrays[key], arrays.get("y")
+        x, y = _layout(path, arrays[key])[0], arrays.get("y")
         if len(x) < 2:
             raise DataError(f"{path}: {len(x)} examples; need at least 2 for a train/test split")
         tr, te = fixed_split(len(x), test_count(len(x), test_fraction))
-        parts = {"train": (x[tr], None if y is None else y[tr]), "test": (x[te], None if y is None else y[te])}
+        parts = {"train": (x[tr], None if y is None else y[tr]),
+                 "test": (x[te], None if y is None else y[te])}
     out, kinds = {}, set()
     for split, (x, y) in parts.items():
         x, kind = _layout(path, x)
@@ -107,7 +111,8 @@ def load_arrays(path: str | Path, levels: int | None = None, test_fraction: floa
         kinds.add(kind)
     (xtr, lv, ytr), (xte, _, yte) = out["train"], out["test"]
     if len(kinds) > 1 or xtr.shape[1:] != xte.shape[1:]:
-        raise DataError(f"{path}: train shape {tuple(xtr.shape[1:])} and test shape {tuple(xte.shape[1:])} differ")
+        raise DataError(f"{path}: train shape {tuple(xtr.shape[1:])} and test shape "
+                        f"{tuple(xte.shape[1:])} differ")
     num_classes = None
     if ytr is not None:
         num_classes = int(max(ytr.max(), yte.max() if yte is not None and len(yte) else 0)) + 1

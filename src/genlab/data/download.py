@@ -5,10 +5,12 @@ value, or the sha256 of its decompressed IDX bytes equals the known content hash
 of the same data, e.g. with a different gzip header, are then still accepted).
 
 Provenance of the constants:
-- MNIST content (decompressed) sha256: computed from the standard files (60000/10000 images, the
-  published class counts and mean pixel 33.318) kept in /work/shared/data/mnist.
-- MNIST and Fashion-MNIST .gz sha256: published checksums as listed by public loaders (two independent
-  listings agree for Fashion-MNIST). The Fashion-MNIST README also gives md5s, kept for reference.
+- MNIST content (decompressed) sha256: computed here from the standard files (60000/10000 images with
+  the published class counts) kept in the project's shared data folder, whose gzip copies were
+  re-compressed and so do not match the published .gz sums.
+- MNIST .gz sha256: the published sums, identical across many public loaders.
+- Fashion-MNIST .gz sha256: as listed by two independent public loaders that agree; the official
+  README gives md5 sums (FASHION_MNIST_MD5, kept for reference; not checked).
 """
 
 from __future__ import annotations
@@ -45,10 +47,14 @@ CHECKSUMS: dict[str, dict[str, tuple[str, str | None]]] = {
             "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
     },
     "fashion-mnist": {
-        "train-images-idx3-ubyte.gz": ("08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc", None),
-        "train-labels-idx1-ubyte.gz": ("b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc", None),
-        "t10k-images-idx3-ubyte.gz": ("78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229", None),
-        "t10k-labels-idx1-ubyte.gz": ("42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf", None),
+        "train-images-idx3-ubyte.gz": (
+            "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc", None),
+        "train-labels-idx1-ubyte.gz": (
+            "b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc", None),
+        "t10k-images-idx3-ubyte.gz": (
+            "78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229", None),
+        "t10k-labels-idx1-ubyte.gz": (
+            "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf", None),
     },
 }
 

@@ -68,7 +68,8 @@ def load_folder(path: str | Path, image_size: int | None = None, channels: int |
         raise DataError(f"{root}: image_size must be positive, got {image_size}")
     files = list_images(root)
     if not files:
-        raise DataError(f"{root}: no PNG or JPEG images found (looked for {', '.join(EXTENSIONS)}, recursively)")
+        raise DataError(f"{root}: no PNG or JPEG images found (looked for {', '.join(EXTENSIONS)}, "
+                        f"recursively)")
     if len(files) < 2:
         raise DataError(f"{root}: only one image; need at least 2 for a train/test split")
     images = [_open(p) for p in files]
@@ -78,8 +79,8 @@ def load_folder(path: str | Path, image_size: int | None = None, channels: int |
         odd = next((i for i, im in enumerate(images) if im.size != images[0].size), None)
         if odd is not None:
             (w0, h0), (w1, h1) = images[0].size, images[odd].size
-            raise DataError(f"{root}: images of mixed sizes ({files[0].name} is {w0}x{h0}, {files[odd].name} is "
-                            f"{w1}x{h1}); pass image_size to resize them all")
+            raise DataError(f"{root}: images of mixed sizes ({files[0].name} is {w0}x{h0}, "
+                            f"{files[odd].name} is {w1}x{h1}); pass image_size to resize them all")
     arrays = []
     for im in images:
         im = im.convert("L" if channels == 1 else "RGB")

@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST from their IDX files (plain or gzip), parsed with struct: no pickle, no torchvision.
+"""MNIST and Fashion-MNIST from their IDX files (plain or gzip), parsed with struct: no pickle.
 
 IDX header: magic (2051 for a ubyte image file, 2049 for a ubyte label file), then one big-endian
 uint32 size per dimension, then the raw bytes.
@@ -35,7 +35,8 @@ def _read_bytes(path: Path) -> bytes:
                 return f.read()
         return path.read_bytes()
     except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{path}: cannot read ({e}); the file is corrupt or truncated, download it again") from e
+        raise DataError(f"{path}: cannot read ({e}); the file is corrupt or truncated, "
+                        f"download it again") from e
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
@@ -67,7 +68,8 @@ def find_idx_dir(root: Path, name: str) -> Path:
             return d
     want = ", ".join(f"{f}[.gz]" for f in FILES.values())
     raise DataError(f"{name}: IDX files not found in {root / name} or {root} (need {want}); "
-                    f"pass --data-dir or set GENLAB_DATA, or run genlab.data.download.download('{name}', dir)")
+                    f"pass --data-dir or set GENLAB_DATA, or fetch them with "
+                    f"genlab.data.download.download('{name}', dir)")
 
 
 def _find_file(d: Path, stem: str) -> Path | None:
@@ -94,6 +96,7 @@ def load_idx(name: str, data_dir: str | None = None) -> Dataset:
         raise DataError(f"{d}: train images are {xtr.shape[1:]} but test images are {xte.shape[1:]}")
     return Dataset(
         name=name, kind="image", train=from_uint8(xtr[:, None]), test=from_uint8(xte[:, None]), levels=256,
-        train_labels=torch.from_numpy(ytr.astype(np.int64)), test_labels=torch.from_numpy(yte.astype(np.int64)),
+        train_labels=torch.from_numpy(ytr.astype(np.int64)),
+        test_labels=torch.from_numpy(yte.astype(np.int64)),
         num_classes=int(max(ytr.max(initial=0), yte.max(initial=0))) + 1, meta={"source": str(d)},
     )
