@@ -45,7 +45,7 @@ def test_flat_grayscale_and_channels_option(tmp_path):
     grays = []
     for i in range(10):
         a = rng.integers(0, 256, (6, 5), dtype=np.uint8)
-        Image.fromarray(a, mode="L").save(tmp_path / f"g{i:02d}.png")
+        Image.fromarray(a).save(tmp_path / f"g{i:02d}.png")
         grays.append(a)
     ds = load_dataset(str(tmp_path))
     assert ds.train.shape[1:] == (1, 6, 5) and ds.train_labels is None and ds.num_classes is None
@@ -107,3 +107,13 @@ def test_truncated_png(tmp_path):
 def test_missing_path(tmp_path):
     with pytest.raises(DataError, match="nope: no such file or folder"):
         load_dataset(str(tmp_path / "nope"))
+
+
+def test_16bit_png_scaled_to_8bit(tmp_path):
+    k = np.arange(16, dtype=np.uint16).reshape(4, 4) * 17  # 8-bit levels 0, 17, ..., 255
+    for i in range(2):
+        Image.fromarray(k * 257).save(tmp_path / f"{i}.png")  # 16-bit: v16 = 257 * v8 exactly
+    assert Image.open(tmp_path / "0.png").mode.startswith("I")
+    ds = load_dataset(str(tmp_path))
+    assert ds.train.shape[1:] == (1, 4, 4)
+    assert np.array_equal(to_levels(ds.train[0, 0], 256).numpy(), k)

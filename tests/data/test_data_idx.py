@@ -127,3 +127,9 @@ def test_real_mnist():
     assert ds.train_labels.bincount().tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert ds.test_labels.bincount().tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert abs((ds.train.mean().item() + 1) * 127.5 - 33.318) < 1e-3
+
+
+def test_torchvision_layout(tmp_path):
+    xtr, *_ = write_idx(tmp_path / "FashionMNIST" / "raw", gz=False, h=4, w=4)
+    ds = load_dataset("fashion-mnist", str(tmp_path))
+    assert np.array_equal(to_levels(ds.train, 256)[:, 0].numpy(), xtr)

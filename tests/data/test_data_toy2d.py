@@ -75,3 +75,10 @@ def test_test_set_independent_of_n_train(name):
     b = load_dataset(name, n_train=300, n_test=50)
     assert torch.equal(a.test, b.test)
     assert torch.equal(a.train, b.train[:100])
+
+
+def test_bad_sizes():
+    from genlab.errors import DataError
+
+    with pytest.raises(DataError, match="n_train and n_test must be positive"):
+        load_dataset("grid25", n_train=0)

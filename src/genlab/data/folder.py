@@ -22,13 +22,17 @@ def list_images(root: Path) -> list[Path]:
 
 
 def _open(path: Path):
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         img = Image.open(path)
         img.load()
+        img = ImageOps.exif_transpose(img)  # camera JPEGs: apply the stored orientation
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as e:
         raise DataError(f"{path}: unreadable or corrupt image ({e})") from e
+    if img.mode == "I" or img.mode.startswith("I;16"):  # 16-bit grayscale PNG (older Pillow: "I"): k16 / 257
+        a = np.asarray(img, dtype=np.float64)
+        img = Image.fromarray(np.round(a / 257.0).astype(np.uint8))  # uint8 [H, W] -> mode L
     return img
 
 

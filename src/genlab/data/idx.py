@@ -62,8 +62,9 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
 
 
 def find_idx_dir(root: Path, name: str) -> Path:
-    """root/<name> if it holds the IDX files, else root itself; DataError naming what is missing."""
-    for d in (root / name, root / name.replace("-", "_"), root):
+    """root/<name> (or torchvision's root/MNIST/raw layout) if it holds the IDX files, else root itself."""
+    tv = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}[name]
+    for d in (root / name, root / name.replace("-", "_"), root / tv / "raw", root):
         if all(_find_file(d, f) is not None for f in FILES.values()):
             return d
     want = ", ".join(f"{f}[.gz]" for f in FILES.values())

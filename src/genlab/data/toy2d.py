@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from genlab.data.dataset import Dataset
+from genlab.errors import DataError
 
 N_TRAIN, N_TEST = 20000, 5000
 
@@ -61,6 +62,8 @@ def _moons(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def load_toy2d(name: str, n_train: int = N_TRAIN, n_test: int = N_TEST) -> Dataset:
     """One of ring8, grid25, swissroll, moons as [N, 2] float32 points in [-1, 1]."""
+    if n_train < 1 or n_test < 1:
+        raise DataError(f"{name}: n_train and n_test must be positive, got {n_train} and {n_test}")
     seed = _SEEDS[name] * 1000
     modes, mode_std, num_classes = None, None, None
     if name == "ring8":
