@@ -76,23 +76,25 @@ def load_folder(path: str | Path, image_size: int | None = None, channels: int |
                         f"recursively)")
     if len(files) < 2:
         raise DataError(f"{root}: only one image; need at least 2 for a train/test split")
-    images = [_open(p) for p in files]
-    if channels is None:
-        channels = 1 if all(im.mode in GRAY_MODES for im in images) else 3
-    if image_size is None:
-        odd = next((i for i, im in enumerate(images) if im.size != images[0].size), None)
-        if odd is not None:
-            (w0, h0), (w1, h1) = images[0].size, images[odd].size
-            raise DataError(f"{root}: images of mixed sizes ({files[0].name} is {w0}x{h0}, "
-                            f"{files[odd].name} is {w1}x{h1}); pass image_size to resize them all")
-    arrays = []
-    for im in images:
-        im = im.convert("L" if channels == 1 else "RGB")
+    arrays, all_gray, first_size = [], True, None
+    mode = "L" if channels == 1 else "RGB"  # with channels unset, gray images are kept as RGB until the end
+    for p in files:  # one image decoded at a time
+        im = _open(p)
+        all_gray = all_gray and im.mode in GRAY_MODES
+        if image_size is None:
+            first_size = first_size or (p, im.size)
+            if im.size != first_size[1]:
+                (w0, h0), (w1, h1) = first_size[1], im.size
+                raise DataError(f"{root}: images of mixed sizes ({first_size[0].name} is {w0}x{h0}, "
+                                f"{p.name} is {w1}x{h1}); pass image_size to resize them all")
+        im = im.convert(mode)
         if image_size is not None and im.size != (image_size, image_size):
             im = _center_square(im).resize((image_size, image_size), Image.BICUBIC)
         a = np.asarray(im, dtype=np.uint8)
-        arrays.append(a[None] if channels == 1 else a.transpose(2, 0, 1))
-    x = from_uint8(np.stack(arrays))  # [N, C, H, W]
+        arrays.append(a[None] if mode == "L" else a.transpose(2, 0, 1))
+    if channels is None:
+        channels = 1 if all_gray else 3
+    x = from_uint8(np.stack(arrays)[:, :channels])  # [N, C, H, W]; L -> RGB copies L into each channel
     labels, classes = _labels(root, files)
     tr, te = fixed_split(len(files), test_count(len(files)))
     y = torch.from_numpy(labels) if labels is not None else None
