@@ -163,3 +163,19 @@ def test_nonsaturating_gan_covers_ring8():
     # About 13 s on one uncontended CPU thread.
     covered, hq = _train_ring8(seed=4)
     assert covered >= 6 and hq >= 0.5
+
+
+def test_state_dict_round_trip_with_spectral_norm():
+    torch.manual_seed(0)
+    cfg = GANConfig(spectral_norm=True, latent_dim=6, g_width=8, d_width=8)
+    m = GAN(cfg, DIGITS)
+    _iteration(m, _optimizers(m), lambda: torch.rand(8, 1, 8, 8) * 2 - 1, ST)
+    state = {k: v.clone() for k, v in m.state_dict().items()}
+    fresh = GAN(cfg, DIGITS)
+    fresh.load_state_dict(state)
+    ema = copy.deepcopy(m)  # the trainer's EMA copy
+    x = torch.rand(4, 1, 8, 8)
+    m.eval(), fresh.eval(), ema.eval()
+    assert torch.equal(fresh.D(x), m.D(x)) and torch.equal(ema.D(x), m.D(x))
+    z = torch.randn(4, 6)
+    assert torch.equal(fresh.generate(z), m.generate(z))
