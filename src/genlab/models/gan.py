@@ -1,0 +1,197 @@
+"""Generative adversarial network (Goodfellow et al. 2014): G maps z ~ N(0, I) to data; D tells real from
+fake.
+
+Each iteration updates the discriminator `n_disc` times on fake = G(z).detach(), then the generator
+once through a frozen D. Losses live in gan_losses.py; networks in nn/dcgan.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from genlab.data.dataset import DataInfo, Dataset
+from genlab.errors import ConfigError, NotAvailable
+from genlab.metrics import modes as mode_metrics
+from genlab.models import gan_losses as L
+from genlab.models.base import GenerativeModel, TrainState
+from genlab.models.truncation import truncated_normal
+from genlab.nn.dcgan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+
+LOSSES = ("ns", "minimax", "hinge", "wgan-gp")
+_D_LOSS = {"ns": L.d_loss_minimax, "minimax": L.d_loss_minimax, "hinge": L.d_loss_hinge,
+           "wgan-gp": L.d_loss_wgan}
+_G_LOSS = {"ns": L.g_loss_nonsaturating, "minimax": L.g_loss_minimax, "hinge": L.g_loss_hinge,
+           "wgan-gp": L.g_loss_wgan}
+
+
+@dataclass
+class GANConfig:
+    """GAN hyperparameters. Widths are base channels (images) or hidden units (2-D points)."""
+
+    loss: str = "ns"  # "ns" | "minimax" | "hinge" | "wgan-gp"
+    latent_dim: int = 64
+    g_width: int = 64
+    d_width: int = 64
+    mlp_depth: int = 3  # hidden layers of the 2-D networks
+    spectral_norm: bool = False  # on D (Miyato et al. 2018)
+    gp_weight: float = 10.0  # lambda of WGAN-GP (Gulrajani et al. 2017)
+    r1_gamma: float = 0.0  # R1 weight (Mescheder et al. 2018); 0 = off
+    lr_g: float = 2e-4  # two time-scale update rule (Heusel et al. 2017): separate lr for G and D
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)  # Radford et al. 2016
+    n_disc: int = 1  # D steps per G step (5 is usual for WGAN-GP)
+
+
+def _lerp(z_a: torch.Tensor, z_b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """(1 - t) z_a + t z_b for t [T] -> [T, D]."""
+    return (1 - t)[:, None] * z_a[None] + t[:, None] * z_b[None]
+
+
+def _slerp(z_a: torch.Tensor, z_b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation (Shoemake 1985; White 2016 for GAN latents); lerp if z_a, z_b are parallel."""
+    cos = torch.dot(z_a, z_b) / (z_a.norm() * z_b.norm()).clamp_min(1e-12)
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    if omega.abs() < 1e-6:
+        return _lerp(z_a, z_b, t)
+    # slerp(z_a, z_b; t) = sin((1-t) omega)/sin(omega) z_a + sin(t omega)/sin(omega) z_b
+    s = torch.sin(omega)
+    w_a, w_b = torch.sin((1 - t) * omega) / s, torch.sin(t * omega) / s  # [T]
+    return w_a[:, None] * z_a[None] + w_b[:, None] * z_b[None]
+
+
+class GAN(GenerativeModel):
+    """A generator G and discriminator D trained with one of the losses in gan_losses.py."""
+
+    family = "gan"
+    default_train = {"lr": 2e-4, "betas": (0.5, 0.999), "warmup_steps": 0, "grad_clip": 0.0,
+                     "ema_decay": 0.999, "batch_size": 64}
+
+    def __init__(self, config: GANConfig, info: DataInfo):
+        super().__init__(config, info)
+        if config.loss not in LOSSES:
+            raise ConfigError(f"unknown GAN loss '{config.loss}' (choose from {', '.join(LOSSES)})")
+        if config.n_disc < 1:
+            raise ConfigError(f"model.n_disc must be >= 1, got {config.n_disc}")
+        if config.latent_dim < 1:
+            raise ConfigError(f"model.latent_dim must be >= 1, got {config.latent_dim}")
+        if info.kind == "points":
+            self.G = MLPGenerator(config.latent_dim, info.dim, config.g_width, config.mlp_depth)
+            self.D = MLPDiscriminator(info.dim, config.d_width, config.mlp_depth, config.spectral_norm)
+        elif info.kind == "image":
+            shape = tuple(info.shape)
+            self.G = DCGANGenerator(config.latent_dim, shape, config.g_width)
+            self.D = DCGANDiscriminator(shape, config.d_width, config.spectral_norm)
+        else:
+            raise ConfigError(f"GAN: unsupported data kind '{info.kind}'")
+
+    # ---- training -------------------------------------------------------------------------
+    def optimizer_groups(self) -> dict[str, dict]:
+        c = self.config
+        return {"disc": {"params": list(self.D.parameters()), "lr": c.lr_d, "betas": tuple(c.betas)},
+                "gen": {"params": list(self.G.parameters()), "lr": c.lr_g, "betas": tuple(c.betas)}}
+
+    def plan(self, state: TrainState) -> list[str]:
+        return ["disc"] * self.config.n_disc + ["gen"]
+
+    def _z(self, n: int, like: torch.Tensor) -> torch.Tensor:
+        return torch.randn(n, self.config.latent_dim, device=like.device, dtype=like.dtype)
+
+    def forward(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, torch.Tensor]:
+        if group == "disc":
+            return self._disc_step(batch)
+        if group == "gen":
+            return self._gen_step(batch)
+        raise ValueError(f"GAN has no optimizer group '{group}'")
+
+    def _disc_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
+        c = self.config
+        with torch.no_grad():
+            fake = self.G(self._z(real.shape[0], real))
+        use_r1 = c.r1_gamma > 0
+        real = real.detach().requires_grad_(use_r1)
+        real_logits, fake_logits = self.D(real), self.D(fake)
+        d_loss = _D_LOSS[c.loss](real_logits, fake_logits)
+        out = {"d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean()}
+        loss = d_loss
+        if c.loss == "wgan-gp":
+            out["gp"] = L.gradient_penalty(self.D, real, fake, c.gp_weight)
+            loss = loss + out["gp"]
+        if use_r1:
+            out["r1"] = L.r1_penalty(real_logits, real, c.r1_gamma)
+            loss = loss + out["r1"]
+        return {"loss": loss, "d_loss": d_loss.detach(), **{k: v.detach() for k, v in out.items()}}
+
+    def _gen_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
+        fake = self.G(self._z(real.shape[0], real))
+        # Freeze D while building the graph: the G step must leave no gradient on D's parameters.
+        flags = [p.requires_grad for p in self.D.parameters()]
+        for p in self.D.parameters():
+            p.requires_grad_(False)
+        try:
+            fake_logits = self.D(fake)
+        finally:
+            for p, f in zip(self.D.parameters(), flags, strict=True):
+                p.requires_grad_(f)
+        g_loss = _G_LOSS[self.config.loss](fake_logits)
+        return {"loss": g_loss, "g_loss": g_loss.detach(), "d_fake": fake_logits.detach().mean()}
+
+    def diagnostics(self, data: Dataset, generator: torch.Generator) -> dict[str, float]:
+        """Modes covered, high-quality share, reverse KL of 2000 samples on a 2-D mixture (VEEGAN, PacGAN)."""
+        if data.modes is None or data.mode_std is None:
+            return {}
+        x = data.to_native(self.sample(2000, generator))
+        centres = data.modes.to(x.device, x.dtype)
+        return {"modes_covered": float(mode_metrics.modes_covered(x, centres, data.mode_std)),
+                "modes_total": float(centres.shape[0]),
+                "hq_share": mode_metrics.high_quality_share(x, centres, data.mode_std),
+                "reverse_kl": mode_metrics.reverse_kl(x, centres, data.mode_std)}
+
+    # ---- use -------------------------------------------------------------------------------
+    def _device(self) -> torch.device:
+        return next(self.G.parameters()).device
+
+    def latents(self, n: int, generator: torch.Generator | None = None,
+                truncation: float | None = None) -> torch.Tensor:
+        """z [n, latent_dim] from N(0, I), or from the truncated normal |z_i| <= truncation."""
+        shape = (n, self.config.latent_dim)
+        if truncation is None:
+            return torch.randn(shape, generator=generator, device=self._device())
+        return truncated_normal(shape, float(truncation), generator, device=self._device())
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """G(z) in eval mode (BatchNorm uses its running statistics), [n, *info.shape]."""
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            return self.G(z.to(self._device()))
+        finally:
+            self.G.train(was_training)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None, truncation: float | None = None,
+               **options) -> torch.Tensor:
+        if options:
+            raise ConfigError(f"GAN: unknown sampling option(s) {', '.join(sorted(options))}")
+        return self.generate(self.latents(n, generator, truncation))
+
+    def sample_options(self) -> dict[str, object]:
+        return {"truncation": None}
+
+    def nfe(self, **options) -> int:
+        return 1
+
+    def log_likelihood(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotAvailable("GANs define no likelihood: the generator is an implicit model with no density")
+
+    def interpolate(self, z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 8,
+                    mode: str = "slerp") -> torch.Tensor:
+        """G along the lerp or slerp path between latents z_a and z_b ([latent_dim] each), [steps, *shape]."""
+        if mode not in ("lerp", "slerp"):
+            raise ConfigError(f"unknown interpolation mode '{mode}' (choose lerp or slerp)")
+        z_a, z_b = z_a.reshape(-1).to(self._device()), z_b.reshape(-1).to(self._device())
+        t = torch.linspace(0, 1, steps, device=z_a.device, dtype=z_a.dtype)
+        path = _lerp(z_a, z_b, t) if mode == "lerp" else _slerp(z_a, z_b, t)
+        return self.generate(path)
