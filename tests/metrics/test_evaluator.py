@@ -38,7 +38,8 @@ def test_training_is_deterministic_on_cpu(digits):
     a, acc_a = train_classifier(small, "cpu", short, progress=False)
     b, acc_b = train_classifier(small, "cpu", short, progress=False)
     assert acc_a == acc_b
-    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    assert all(torch.equal(x, y) for x, y in pairs)
 
 
 def test_real_images_score_far_better_than_degraded_ones(digits, digits_evaluator):

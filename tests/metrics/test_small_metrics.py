@@ -52,7 +52,8 @@ def test_interpolation_smoothness_even_and_jumpy():
     # an evenly spaced half circle, 8 steps of chord 2 sin(pi/16) against an ideal step 2/8
     t = torch.linspace(0, math.pi, 9, dtype=torch.float64)
     arc = torch.stack([torch.cos(t), torch.sin(t)], dim=1)  # [9, 2]
-    line = torch.stack([torch.linspace(-1, 1, 9, dtype=torch.float64), torch.zeros(9, dtype=torch.float64)], 1)
+    even_x = torch.linspace(-1, 1, 9, dtype=torch.float64)
+    line = torch.stack([even_x, torch.zeros_like(even_x)], 1)
     out = interpolation_smoothness(torch.stack([line, arc]))
     truth = 8 * math.sin(math.pi / 16)  # = 1.5607
     assert out["per_strip"] == pytest.approx([1.0, truth], rel=1e-9)

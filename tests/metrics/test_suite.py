@@ -67,9 +67,9 @@ def test_seeded_generation_is_reproducible(digits):
 
 def test_evaluate_images_returns_every_metric(digits, digits_evaluator):
     model = NoisyCopies(digits.train, 0.15)
-    out = evaluate(model, digits, n_samples=300, seed=0, batch_size=100, device="cpu", evaluator=digits_evaluator,
-                   sample_options={"steps": 7}, fingerprint="digits-test-fp", kid_subset_size=100, kid_subsets=10,
-                   n_latent=64, interpolation_strips=4)
+    out = evaluate(model, digits, n_samples=300, seed=0, batch_size=100, device="cpu",
+                   evaluator=digits_evaluator, sample_options={"steps": 7}, fingerprint="digits-test-fp",
+                   kid_subset_size=100, kid_subsets=10, n_latent=64, interpolation_strips=4)
     for section in ("fidelity", "floor", "mode_collapse", "memorization", "likelihood", "latent", "inception",
                     "cost", "evaluator", "protocol"):
         assert section in out
@@ -93,8 +93,8 @@ def test_evaluate_images_returns_every_metric(digits, digits_evaluator):
             assert isinstance(v, float) and math.isfinite(v), name
     # copying the training set shows up as memorization
     copies = evaluate(NoisyCopies(digits.train, 0.0), digits, n_samples=300, seed=0, batch_size=100,
-                      device="cpu", evaluator=digits_evaluator, kid_subset_size=100, kid_subsets=10, n_latent=16,
-                      interpolation_strips=2)
+                      device="cpu", evaluator=digits_evaluator, fingerprint="digits-test-fp",
+                      kid_subset_size=100, kid_subsets=10, n_latent=16, interpolation_strips=2)
     assert copies["memorization"]["share"] > 0.9 > 0.5 > out["memorization"]["share"]
 
 
@@ -105,7 +105,8 @@ def test_evaluate_points_without_encoder():
         return modes[torch.randint(2, (n,), generator=g)] + 0.05 * torch.randn(n, 2, generator=g)
     data = Dataset("two", "points", draw(400), draw(200), None, modes=modes, mode_std=0.05)
     out = evaluate(NoisyCopies(data.train, 0.02, encoder=False), data, n_samples=200, seed=0, batch_size=50,
-                   device="cpu", evaluator=IdentityEvaluator(), kid_subset_size=100, kid_subsets=5)
+                   device="cpu", evaluator=IdentityEvaluator(), fingerprint="two-fp", kid_subset_size=100,
+                   kid_subsets=5)
     assert out["latent"]["reconstruction"] == {"available": False, "reason": "fake: no encoder"}
     assert out["evaluator"]["name"] == "identity" and out["inception"]["available"] is False
     mc = out["mode_collapse"]

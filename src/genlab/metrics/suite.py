@@ -2,7 +2,8 @@
 
 All values are plain floats or {"available": false, "reason": ...} records. Reference split: test.
 Sample k is the same every time for a given (seed, batch_size): batch b is drawn with a generator seeded
-seed * 1_000_003 + b on the model's device.
+seed * 1_000_003 + b on the model's device. Image samples are clamped to [-1, 1] and rounded to the data's
+levels (as saving them to disk would) before any feature is computed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import math
 import torch
 
 from genlab.data.dataset import Dataset
-from genlab.errors import NotAvailable
+from genlab.data.quantize import from_levels, to_levels
+from genlab.errors import ConfigError, NotAvailable
 from genlab.metrics.classes import class_coverage, class_histogram_kl
 from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.evaluator import Evaluator, IdentityEvaluator, load_or_train_evaluator
@@ -121,17 +123,30 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
              device: str | torch.device, evaluator: Evaluator | IdentityEvaluator | None = None,
              sample_options: dict | None = None, fingerprint: str | None = None,
              inception_weights: str | None = None, kid_subset_size: int = 1000, kid_subsets: int = 100,
-             memorization_quantile: float = 0.05, n_likelihood: int | None = None, n_latent: int = 256,
+             memorization_quantile: float = 0.05, n_likelihood: int = 1000, n_latent: int = 256,
              interpolation_strips: int = 8, interpolation_steps: int = 8, progress: bool = False) -> dict:
-    """Every metric of `model` on `dataset` (reference: the test split), with the protocol manifest."""
+    """Every metric of `model` on `dataset` (reference: the test split), with the protocol manifest.
+
+    `fingerprint` keys the cached evaluator (default: genlab.data.dataset_fingerprint(dataset)).
+    """
     device = torch.device(device)
     sample_options = dict(sample_options or {})
+    if fingerprint is None:
+        try:
+            from genlab.data import dataset_fingerprint
+        except ImportError as e:
+            raise ConfigError("evaluate() needs the data fingerprint: pass fingerprint=...") from e
+        fingerprint = dataset_fingerprint(dataset)
     if evaluator is None:
-        evaluator = load_or_train_evaluator(dataset, fingerprint or dataset.name, device, progress)
+        evaluator = load_or_train_evaluator(dataset, fingerprint, device, progress)
     model.eval()
     reset_peak_memory(device)
     samples, throughput = generate(model, n_samples, seed, batch_size, device, sample_options)
     peak = peak_memory_bytes(device)
+    if dataset.kind == "image":
+        samples = samples.clamp(-1, 1)
+        if dataset.levels is not None:
+            samples = from_levels(to_levels(samples, dataset.levels), dataset.levels)
     test, train = dataset.test, dataset.train
     fake_f, test_f, train_f = evaluator.features(samples), evaluator.features(test), evaluator.features(train)
     # real-vs-real floor: as many train examples as samples, against the same test reference
@@ -142,7 +157,7 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
         nfe = unavailable(str(e))
     accuracy = (unavailable("identity features have no classifier") if evaluator.test_accuracy is None
                 else float(evaluator.test_accuracy))
-    n_lik = len(test) if n_likelihood is None else min(n_likelihood, len(test))
+    n_lik = min(n_likelihood, len(test))
     result = {
         "fidelity": fidelity(test_f, fake_f, kid_subset_size, kid_subsets, seed),
         "floor": fidelity(test_f, train_f[floor_idx], kid_subset_size, kid_subsets, seed),
@@ -162,5 +177,6 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
         feature_sha256=evaluator.sha256, n_samples=n_samples, reference_split="test", n_reference=len(test),
         seed=seed, batch_size=batch_size, sample_options=sample_options,
         nfe=None if isinstance(nfe, dict) else int(nfe), kid_subset_size=kid_subset_size,
-        kid_subsets=kid_subsets, prdc_k=(PR_K, DC_K), memorization_quantile=memorization_quantile)
+        kid_subsets=kid_subsets, prdc_k=(PR_K, DC_K), memorization_quantile=memorization_quantile,
+        n_likelihood=n_lik, quantized_to_levels=dataset.kind == "image" and dataset.levels is not None)
     return result
