@@ -29,3 +29,16 @@ def test_identical_sets_are_perfect():
     p, r = precision_recall(x, x, k=3)
     _, c = density_coverage(x, x, k=5)
     assert p == 1.0 and r == 1.0 and c == 1.0
+
+
+def test_blocks_are_memory_bounded(monkeypatch):
+    from genlab.metrics import distances
+
+    monkeypatch.setattr(distances, "MAX_BLOCK", 1000)
+    x = torch.randn(120, 3, generator=torch.Generator().manual_seed(0))
+    y = torch.randn(250, 3, generator=torch.Generator().manual_seed(1))
+    blocks = list(distances.distance_chunks(x, y, chunk=1024))
+    assert all(d.numel() <= 1000 for _, d in blocks) and sum(len(d) for _, d in blocks) == 120
+    full = torch.cdist(x.double(), y.double())
+    torch.testing.assert_close(torch.cat([d for _, d in blocks]), full.to(blocks[0][1].dtype))
+    torch.testing.assert_close(distances.nearest_distances(x, y), full.min(dim=1).values)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import torch
 
 DEFAULT_CHUNK = 1024
+MAX_BLOCK = 1 << 24  # at most 16M distances (128 MiB of float64) in one block
 
 
 def as_float64(x: torch.Tensor) -> torch.Tensor:
@@ -16,7 +17,11 @@ def as_float64(x: torch.Tensor) -> torch.Tensor:
 
 def distance_chunks(a: torch.Tensor, b: torch.Tensor,
                     chunk: int = DEFAULT_CHUNK) -> Iterator[tuple[int, torch.Tensor]]:
-    """Yield (start, D) with D [chunk, len(b)] the exact Euclidean distances of a[start:start+chunk] to b."""
+    """Yield (start, D) with D [rows, len(b)] the exact Euclidean distances of a[start:start+rows] to b.
+
+    rows = chunk, lowered so that one block holds at most MAX_BLOCK distances.
+    """
+    chunk = max(1, min(chunk, MAX_BLOCK // max(len(b), 1)))
     for start in range(0, len(a), chunk):
         # direct differences (not the |a|^2 - 2ab + |b|^2 trick): exact zeros for identical rows
         yield start, torch.cdist(a[start:start + chunk], b, compute_mode="donot_use_mm_for_euclid_dist")
