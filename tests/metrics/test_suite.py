@@ -115,3 +115,14 @@ def test_evaluate_points_without_encoder():
     else:
         assert mc["modes_covered"] == 2.0 and mc["high_quality_share"] > 0.9
     assert math.isfinite(out["fidelity"]["fd"]) and out["fidelity"]["precision"] > 0.5
+
+
+def test_evaluate_unlabelled_images_reports_missing_feature_space(digits):
+    bare = Dataset("bare", "image", digits.train[:200], digits.test[:60], 17)
+    out = evaluate(NoisyCopies(bare.train, 0.1), bare, n_samples=50, seed=0, batch_size=25, device="cpu",
+                   fingerprint="bare-fp", n_latent=8, interpolation_strips=2)
+    for section in ("fidelity", "floor", "mode_collapse", "memorization"):
+        assert out[section]["available"] is False and "unlabelled images" in out[section]["reason"]
+    assert out["latent"]["interpolation"]["available"] is False
+    assert math.isfinite(out["latent"]["reconstruction"]["psnr"])
+    assert out["protocol"]["feature_extractor"] == "none"

@@ -81,11 +81,27 @@ def _mode_collapse(dataset: Dataset, evaluator, samples: torch.Tensor) -> dict:
             "class_kl": class_histogram_kl(pred, dataset.test_labels, dataset.num_classes)}
 
 
+def _feature_metrics(evaluator, dataset: Dataset, samples: torch.Tensor, seed: int, kid_subset_size: int,
+                     kid_subsets: int, memorization_quantile: float) -> dict:
+    """Fidelity, the real-vs-real floor, mode collapse and memorization in the evaluator's feature space."""
+    test, train = dataset.test, dataset.train
+    fake_f, test_f, train_f = evaluator.features(samples), evaluator.features(test), evaluator.features(train)
+    # real-vs-real floor: as many train examples as samples, against the same test reference
+    floor_idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:len(samples)]
+    return {
+        "fidelity": fidelity(test_f, fake_f, kid_subset_size, kid_subsets, seed),
+        "floor": fidelity(test_f, train_f[floor_idx], kid_subset_size, kid_subsets, seed),
+        "mode_collapse": _mode_collapse(dataset, evaluator, samples),
+        "memorization": memorization_share(fake_f, train_f, test_f, memorization_quantile),
+    }
+
+
 def _likelihood(model, x: torch.Tensor, batch_size: int, device: torch.device, seed: int) -> dict:
     try:
-        vals = [model.log_likelihood(x[i:i + batch_size].to(device),
-                                     generator=batch_generator(seed, b, device)).detach().double().cpu()
-                for b, i in enumerate(range(0, len(x), batch_size))]
+        with torch.no_grad():
+            vals = [model.log_likelihood(x[i:i + batch_size].to(device),
+                                         generator=batch_generator(seed, b, device)).double().cpu()
+                    for b, i in enumerate(range(0, len(x), batch_size))]  # bits/dim per example
     except NotAvailable as e:
         return unavailable(str(e))
     v = torch.cat(vals)
@@ -114,6 +130,9 @@ def _latent(model, evaluator, x: torch.Tensor, batch_size: int, device: torch.de
     except NotAvailable as e:
         out["interpolation"] = unavailable(str(e))
         return out
+    if evaluator is None:
+        out["interpolation"] = unavailable("no feature space for these images (no evaluator)")
+        return out
     feats = evaluator.features(frames.reshape(-1, *x.shape[1:])).reshape(n_strips, steps, -1)
     out["interpolation"] = interpolation_smoothness(feats)
     return out
@@ -137,8 +156,13 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
         except ImportError as e:
             raise ConfigError("evaluate() needs the data fingerprint: pass fingerprint=...") from e
         fingerprint = dataset_fingerprint(dataset)
+    no_features = None
     if evaluator is None:
-        evaluator = load_or_train_evaluator(dataset, fingerprint, device, progress)
+        if dataset.kind == "image" and (dataset.train_labels is None or not dataset.num_classes):
+            no_features = unavailable(f"{dataset.name}: unlabelled images, so no genlab evaluator can be "
+                                      "trained; pass --inception-weights PATH for Inception FID/KID")
+        else:
+            evaluator = load_or_train_evaluator(dataset, fingerprint, device, progress)
     model.eval()
     reset_peak_memory(device)
     samples, throughput = generate(model, n_samples, seed, batch_size, device, sample_options)
@@ -147,22 +171,24 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
         samples = samples.clamp(-1, 1)
         if dataset.levels is not None:
             samples = from_levels(to_levels(samples, dataset.levels), dataset.levels)
-    test, train = dataset.test, dataset.train
-    fake_f, test_f, train_f = evaluator.features(samples), evaluator.features(test), evaluator.features(train)
-    # real-vs-real floor: as many train examples as samples, against the same test reference
-    floor_idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n_samples]
+    test = dataset.test
     try:
         nfe: float | dict = float(model.nfe(**sample_options))
     except NotAvailable as e:
         nfe = unavailable(str(e))
-    accuracy = (unavailable("identity features have no classifier") if evaluator.test_accuracy is None
-                else float(evaluator.test_accuracy))
     n_lik = min(n_likelihood, len(test))
-    result = {
-        "fidelity": fidelity(test_f, fake_f, kid_subset_size, kid_subsets, seed),
-        "floor": fidelity(test_f, train_f[floor_idx], kid_subset_size, kid_subsets, seed),
-        "mode_collapse": _mode_collapse(dataset, evaluator, samples),
-        "memorization": memorization_share(fake_f, train_f, test_f, memorization_quantile),
+    if evaluator is None:
+        result = {"fidelity": no_features, "floor": no_features, "mode_collapse": no_features,
+                  "memorization": no_features}
+        ev_record = {"name": "none", "sha256": "", "test_accuracy": no_features}
+    else:
+        result = _feature_metrics(evaluator, dataset, samples, seed, kid_subset_size, kid_subsets,
+                                  memorization_quantile)
+        acc = evaluator.test_accuracy
+        ev_record = {"name": evaluator.name, "sha256": evaluator.sha256,
+                     "test_accuracy": (unavailable("identity features have no classifier") if acc is None
+                                       else float(acc))}
+    result.update({
         "likelihood": _likelihood(model, test[:n_lik], batch_size, device, seed),
         "latent": _latent(model, evaluator, test[:n_latent], batch_size, device, interpolation_strips,
                           interpolation_steps),
@@ -170,11 +196,12 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
                                        kid_subsets, seed),
         "cost": {"parameters": float(parameter_count(model)), "samples_per_second": float(throughput),
                  "nfe": nfe, "peak_memory_bytes": float(peak)},
-        "evaluator": {"name": evaluator.name, "sha256": evaluator.sha256, "test_accuracy": accuracy},
-    }
+        "evaluator": ev_record,
+    })
     result["protocol"] = build_manifest(
-        dataset=dataset.name, fingerprint=fingerprint, feature_extractor=evaluator.name,
-        feature_sha256=evaluator.sha256, n_samples=n_samples, reference_split="test", n_reference=len(test),
+        dataset=dataset.name, fingerprint=fingerprint, feature_extractor=ev_record["name"],
+        feature_sha256=ev_record["sha256"], n_samples=n_samples, reference_split="test",
+        n_reference=len(test),
         seed=seed, batch_size=batch_size, sample_options=sample_options,
         nfe=None if isinstance(nfe, dict) else int(nfe), kid_subset_size=kid_subset_size,
         kid_subsets=kid_subsets, prdc_k=(PR_K, DC_K), memorization_quantile=memorization_quantile,
