@@ -11,12 +11,9 @@ from pathlib import Path
 
 import torch
 
+from genlab.metrics.records import unavailable
+
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"  # torch-fidelity's release file name
-
-
-def unavailable(reason: str) -> dict:
-    """The record stored in place of a metric that could not be computed."""
-    return {"available": False, "reason": reason}
 
 
 def cached_inception_weights() -> Path | None:
@@ -65,7 +62,7 @@ def inception_metrics(generated: torch.Tensor, reference: torch.Tensor, weights:
         cuda=torch.device(device).type == "cuda", fid=True, kid=True, kid_subset_size=size,
         kid_subsets=kid_subsets, feature_extractor="inception-v3-compat",
         feature_extractor_weights_path=str(path), rng_seed=seed, cache=False, verbose=False,
-        samples_shuffle=False)
+        samples_shuffle=False, save_cpu_ram=True)
     return {"fid": float(out["frechet_inception_distance"]),
             "kid_mean": float(out["kernel_inception_distance_mean"]),
             "kid_std": float(out["kernel_inception_distance_std"]), "weights": str(path)}

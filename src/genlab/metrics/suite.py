@@ -19,12 +19,13 @@ from genlab.metrics.classes import class_coverage, class_histogram_kl
 from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.evaluator import Evaluator, IdentityEvaluator, load_or_train_evaluator
 from genlab.metrics.frechet import frechet_distance
-from genlab.metrics.inception import inception_metrics, unavailable
+from genlab.metrics.inception import inception_metrics
 from genlab.metrics.interpolation import interpolation_smoothness
 from genlab.metrics.kid import kernel_distance
 from genlab.metrics.memorization import memorization_share
 from genlab.metrics.precision_recall import precision_recall
 from genlab.metrics.protocol import build_manifest
+from genlab.metrics.records import unavailable
 from genlab.metrics.speed import parameter_count, peak_memory_bytes, reset_peak_memory, timed_batches
 
 PR_K, DC_K = 3, 5  # Kynkaanniemi et al. 2019 use k=3; Naeem et al. 2020 use k=5
