@@ -160,8 +160,9 @@ def train_classifier(dataset: Dataset, device: str | torch.device = "cpu", recip
     """Train the FeatureCNN on the train split with the fixed recipe; returns it and its test accuracy."""
     from tqdm.auto import tqdm
 
-    if dataset.kind != "image" or dataset.train_labels is None or not dataset.num_classes:
-        raise DataError(f"{dataset.name}: the evaluator classifier needs labelled images")
+    if (dataset.kind != "image" or dataset.train_labels is None or dataset.test_labels is None
+            or not dataset.num_classes):
+        raise DataError(f"{dataset.name}: the evaluator classifier needs labelled images (train and test)")
     device = torch.device(device)
     x, y = dataset.train.float(), dataset.train_labels.long()
     steps = max(recipe.min_steps, recipe.epochs * math.ceil(len(x) / recipe.batch_size))
@@ -185,15 +186,13 @@ def train_classifier(dataset: Dataset, device: str | torch.device = "cpu", recip
         opt.step()
         sched.step()
     net.eval()
-    if dataset.test_labels is None:
-        raise DataError(f"{dataset.name}: the test split has no labels")
     return net, _accuracy(net, dataset.test.float(), dataset.test_labels.long(), device)
 
 
 def evaluator_paths(fingerprint: str, recipe: Recipe = RECIPE) -> tuple[Path, Path]:
     """(weights.safetensors, meta.json) of the cached evaluator for this data fingerprint."""
-    stem = cache_dir() / "evaluators" / f"cnn-v{recipe.version}-{fingerprint}"
-    return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    folder, stem = cache_dir() / "evaluators", f"cnn-v{recipe.version}-{fingerprint}"
+    return folder / f"{stem}.safetensors", folder / f"{stem}.json"
 
 
 def load_or_train_evaluator(dataset: Dataset, fingerprint: str, device: str | torch.device = "cpu",
