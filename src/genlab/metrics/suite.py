@@ -1,0 +1,210 @@
+"""The evaluation suite: every metric of one model on one dataset, under one recorded protocol.
+
+All values are plain floats or {"available": false, "reason": ...} records. Reference split: test.
+Sample k is the same every time for a given (seed, batch_size): batch b is drawn with a generator seeded
+seed * 1_000_003 + b on the model's device. Image samples are clamped to [-1, 1] and rounded to the data's
+levels (as saving them to disk would) before any feature is computed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from genlab.data.dataset import Dataset
+from genlab.data.quantize import from_levels, to_levels
+from genlab.errors import ConfigError, NotAvailable
+from genlab.metrics.classes import class_coverage, class_histogram_kl
+from genlab.metrics.density_coverage import density_coverage
+from genlab.metrics.evaluator import Evaluator, IdentityEvaluator, load_or_train_evaluator
+from genlab.metrics.frechet import frechet_distance
+from genlab.metrics.inception import inception_metrics
+from genlab.metrics.interpolation import interpolation_smoothness
+from genlab.metrics.kid import kernel_distance
+from genlab.metrics.memorization import memorization_share
+from genlab.metrics.precision_recall import precision_recall
+from genlab.metrics.protocol import build_manifest
+from genlab.metrics.records import unavailable
+from genlab.metrics.speed import parameter_count, peak_memory_bytes, reset_peak_memory, timed_batches
+
+PR_K, DC_K = 3, 5  # Kynkaanniemi et al. 2019 use k=3; Naeem et al. 2020 use k=5
+
+
+def batch_generator(seed: int, b: int, device: torch.device) -> torch.Generator:
+    """The generator of sampling batch b."""
+    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + b)
+
+
+def generate(model, n: int, seed: int, batch_size: int, device: torch.device,
+             sample_options: dict) -> tuple[torch.Tensor, float]:
+    """n samples (CPU) drawn in seeded batches, and the sampling throughput in samples/s."""
+    n_batches = math.ceil(n / batch_size)
+
+    def one(b: int) -> torch.Tensor:
+        size = min(batch_size, n - b * batch_size)
+        return model.sample(size, generator=batch_generator(seed, b, device), **sample_options)
+
+    outs, seconds = timed_batches(one, n_batches, device, warmup=1)
+    timed = sum(len(o) for o in outs[1:]) if n_batches > 1 else n
+    return torch.cat([o.detach().float().cpu() for o in outs]), timed / max(seconds, 1e-9)
+
+
+def fidelity(real_f: torch.Tensor, fake_f: torch.Tensor, kid_subset_size: int, kid_subsets: int,
+             seed: int) -> dict[str, float]:
+    """Frechet distance, KID mean/std, precision, recall, density, coverage of fake vs real features."""
+    kid_mean, kid_std = kernel_distance(real_f, fake_f, kid_subset_size, kid_subsets, seed)
+    precision, recall = precision_recall(real_f, fake_f, PR_K)
+    density, coverage = density_coverage(real_f, fake_f, DC_K)
+    return {"fd": frechet_distance(real_f, fake_f), "kid_mean": kid_mean, "kid_std": kid_std,
+            "precision": precision, "recall": recall, "density": density, "coverage": coverage}
+
+
+def _mode_collapse(dataset: Dataset, evaluator, samples: torch.Tensor) -> dict:
+    if dataset.kind == "points":
+        if dataset.modes is None or dataset.mode_std is None:
+            return unavailable(f"{dataset.name}: the data declares no mixture modes")
+        try:
+            from genlab.metrics import modes
+        except ImportError:
+            return unavailable("genlab.metrics.modes is missing from this installation")
+        native, centres = dataset.to_native(samples), dataset.modes.double()
+        native = native.double()
+        return {"modes_total": float(len(centres)),
+                "modes_covered": float(modes.modes_covered(native, centres, dataset.mode_std)),
+                "high_quality_share": float(modes.high_quality_share(native, centres, dataset.mode_std)),
+                "reverse_kl": float(modes.reverse_kl(native, centres, dataset.mode_std))}
+    if not dataset.num_classes or dataset.test_labels is None or not isinstance(evaluator, Evaluator):
+        return unavailable(f"{dataset.name}: no class labels to measure class coverage")
+    pred = evaluator.predict(samples)
+    return {"num_classes": float(dataset.num_classes),
+            "classes_covered": float(class_coverage(pred, dataset.num_classes)),
+            "class_kl": class_histogram_kl(pred, dataset.test_labels, dataset.num_classes)}
+
+
+def _feature_metrics(evaluator, dataset: Dataset, samples: torch.Tensor, seed: int, kid_subset_size: int,
+                     kid_subsets: int, memorization_quantile: float) -> dict:
+    """Fidelity, the real-vs-real floor, mode collapse and memorization in the evaluator's feature space."""
+    test, train = dataset.test, dataset.train
+    fake_f, test_f, train_f = evaluator.features(samples), evaluator.features(test), evaluator.features(train)
+    # real-vs-real floor: as many train examples as samples, against the same test reference
+    floor_idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:len(samples)]
+    return {
+        "fidelity": fidelity(test_f, fake_f, kid_subset_size, kid_subsets, seed),
+        "floor": fidelity(test_f, train_f[floor_idx], kid_subset_size, kid_subsets, seed),
+        "mode_collapse": _mode_collapse(dataset, evaluator, samples),
+        "memorization": memorization_share(fake_f, train_f, test_f, memorization_quantile),
+    }
+
+
+def _likelihood(model, x: torch.Tensor, batch_size: int, device: torch.device, seed: int) -> dict:
+    try:
+        with torch.no_grad():
+            vals = [model.log_likelihood(x[i:i + batch_size].to(device),
+                                         generator=batch_generator(seed, b, device)).double().cpu()
+                    for b, i in enumerate(range(0, len(x), batch_size))]  # bits/dim per example
+    except NotAvailable as e:
+        return unavailable(str(e))
+    v = torch.cat(vals)
+    return {"bits_per_dim": float(v.mean()), "bits_per_dim_sem": float(v.std() / math.sqrt(len(v))),
+            "n": float(len(v))}
+
+
+def _latent(model, evaluator, x: torch.Tensor, batch_size: int, device: torch.device, n_strips: int,
+            steps: int) -> dict:
+    try:
+        model.encode(x[:1].to(device))
+    except NotAvailable as e:
+        return {"reconstruction": unavailable(str(e)), "interpolation": unavailable(str(e))}
+    with torch.no_grad():
+        rec = torch.cat([model.reconstruct(x[i:i + batch_size].to(device)).float().cpu()
+                         for i in range(0, len(x), batch_size)])
+    mse = float((rec - x.float()).pow(2).mean())
+    # PSNR with peak-to-peak 2 for data in [-1, 1]: 10 log10(2^2 / MSE)
+    out: dict = {"reconstruction": {"mse": mse, "psnr": 10 * math.log10(4.0 / max(mse, 1e-20))}}
+    n_strips = min(n_strips, len(x) // 2)
+    try:
+        with torch.no_grad():
+            # one example each ([*shape]), as in GenerativeModel.interpolate; frames [S, T, *shape]
+            frames = torch.stack([model.interpolate(x[2 * s].to(device), x[2 * s + 1].to(device), steps=steps)
+                                  .float().cpu() for s in range(n_strips)])
+    except NotAvailable as e:
+        out["interpolation"] = unavailable(str(e))
+        return out
+    if evaluator is None:
+        out["interpolation"] = unavailable("no feature space for these images (no evaluator)")
+        return out
+    feats = evaluator.features(frames.reshape(-1, *x.shape[1:])).reshape(n_strips, steps, -1)
+    out["interpolation"] = interpolation_smoothness(feats)
+    return out
+
+
+def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: int,
+             device: str | torch.device, evaluator: Evaluator | IdentityEvaluator | None = None,
+             sample_options: dict | None = None, fingerprint: str | None = None,
+             inception_weights: str | None = None, kid_subset_size: int = 1000, kid_subsets: int = 100,
+             memorization_quantile: float = 0.05, n_likelihood: int = 1000, n_latent: int = 256,
+             interpolation_strips: int = 8, interpolation_steps: int = 8, progress: bool = False) -> dict:
+    """Every metric of `model` on `dataset` (reference: the test split), with the protocol manifest.
+
+    `fingerprint` keys the cached evaluator (default: genlab.data.dataset_fingerprint(dataset)).
+    """
+    device = torch.device(device)
+    sample_options = dict(sample_options or {})
+    if fingerprint is None:
+        try:
+            from genlab.data import dataset_fingerprint
+        except ImportError as e:
+            raise ConfigError("evaluate() needs the data fingerprint: pass fingerprint=...") from e
+        fingerprint = dataset_fingerprint(dataset)
+    no_features = None
+    if evaluator is None:
+        if dataset.kind == "image" and (dataset.train_labels is None or not dataset.num_classes):
+            no_features = unavailable(f"{dataset.name}: unlabelled images, so no genlab evaluator can be "
+                                      "trained; pass --inception-weights PATH for Inception FID/KID")
+        else:
+            evaluator = load_or_train_evaluator(dataset, fingerprint, device, progress)
+    model.eval()
+    reset_peak_memory(device)
+    samples, throughput = generate(model, n_samples, seed, batch_size, device, sample_options)
+    peak = peak_memory_bytes(device)
+    if dataset.kind == "image":
+        samples = samples.clamp(-1, 1)
+        if dataset.levels is not None:
+            samples = from_levels(to_levels(samples, dataset.levels), dataset.levels)
+    test = dataset.test
+    try:
+        nfe: float | dict = float(model.nfe(**sample_options))
+    except NotAvailable as e:
+        nfe = unavailable(str(e))
+    n_lik = min(n_likelihood, len(test))
+    if evaluator is None:
+        result = {"fidelity": no_features, "floor": no_features, "mode_collapse": no_features,
+                  "memorization": no_features}
+        ev_record = {"name": "none", "sha256": "", "test_accuracy": no_features}
+    else:
+        result = _feature_metrics(evaluator, dataset, samples, seed, kid_subset_size, kid_subsets,
+                                  memorization_quantile)
+        acc = evaluator.test_accuracy
+        ev_record = {"name": evaluator.name, "sha256": evaluator.sha256,
+                     "test_accuracy": (unavailable("identity features have no classifier") if acc is None
+                                       else float(acc))}
+    result.update({
+        "likelihood": _likelihood(model, test[:n_lik], batch_size, device, seed),
+        "latent": _latent(model, evaluator, test[:n_latent], batch_size, device, interpolation_strips,
+                          interpolation_steps),
+        "inception": inception_metrics(samples, test, inception_weights, device, kid_subset_size,
+                                       kid_subsets, seed),
+        "cost": {"parameters": float(parameter_count(model)), "samples_per_second": float(throughput),
+                 "nfe": nfe, "peak_memory_bytes": float(peak)},
+        "evaluator": ev_record,
+    })
+    result["protocol"] = build_manifest(
+        dataset=dataset.name, fingerprint=fingerprint, feature_extractor=ev_record["name"],
+        feature_sha256=ev_record["sha256"], n_samples=n_samples, reference_split="test",
+        n_reference=len(test),
+        seed=seed, batch_size=batch_size, sample_options=sample_options,
+        nfe=None if isinstance(nfe, dict) else int(nfe), kid_subset_size=kid_subset_size,
+        kid_subsets=kid_subsets, prdc_k=(PR_K, DC_K), memorization_quantile=memorization_quantile,
+        n_likelihood=n_lik, quantized_to_levels=dataset.kind == "image" and dataset.levels is not None)
+    return result
