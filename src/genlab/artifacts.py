@@ -17,11 +17,11 @@ def interpolation_pairs(model: GenerativeModel, data: Dataset, generator: torch.
     """k endpoint pairs: test examples for families that encode; prior draws for a GAN (it interpolates in z)."""
     if model.family == "gan":
         dim = model.config.latent_dim
-        draw = lambda: torch.randn(1, dim, generator=generator, device=generator.device)  # noqa: E731
+        draw = lambda: torch.randn(dim, generator=generator, device=generator.device)  # noqa: E731
         return [(draw(), draw()) for _ in range(k)]
     device = next(model.parameters()).device
     x = data.test[: 2 * k].to(device)
-    return [(x[2 * i:2 * i + 1], x[2 * i + 1:2 * i + 2]) for i in range(k)]
+    return [(x[2 * i], x[2 * i + 1]) for i in range(k)]
 
 
 @torch.no_grad()

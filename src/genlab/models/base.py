@@ -84,5 +84,5 @@ class GenerativeModel(nn.Module):
         return self.decode(self.encode(x))
 
     def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp") -> torch.Tensor:
-        """Frames between two examples (or latents for GANs), [steps, *shape]."""
+        """Frames between two single examples [*shape] (latents [latent_dim] for GANs) -> [steps, *shape]."""
         raise NotAvailable(f"{self.family}: this family has no interpolation")

@@ -78,8 +78,14 @@ class Trainer:
     """Trains one model of any family on one dataset into one run folder."""
 
     def __init__(self, cfg: RunConfig, data: Dataset, run_dir: Path, *, resume: bool = False,
-                 progress: bool = True, device: str | None = None):
+                 progress: bool = True, device: str | None = None, bar: tqdm | None = None,
+                 probes: tuple[float, ...] = (), probe_fn=None):
+        """`bar`: an outside progress bar to drive (compare shows one line per family). `probe_fn(ema)`
+        -> dict is called when training passes each fraction in `probes` of the budget; its scalars are
+        logged as probe/<name> (compare's quality-against-training-time curve) and its time is not
+        charged to the budget."""
         self.cfg, self.data, self.run_dir = cfg, data, Path(run_dir)
+        self.outer_bar, self.probes, self.probe_fn = bar, sorted(probes), probe_fn
         t = cfg.train
         self.device = resolve_device(device or t.device)
         self.dist = init_distributed(self.device.type)
@@ -171,6 +177,15 @@ class Trainer:
     def _state(self) -> TrainState:
         return TrainState(self.step, self.budget.progress(self.step, self.images_seen, self.elapsed))
 
+    def _run_probes(self) -> None:
+        progress = self.budget.progress(self.step, self.images_seen, self.elapsed)
+        while self.probes and progress >= self.probes[0] - 1e-9:
+            self.probes.pop(0)
+            if self.probe_fn is not None and self.dist.is_main:
+                values = self.probe_fn(self.ema)
+                self.logger.log(self.step, {**{f"probe/{k}": v for k, v in values.items()}, "time": self.elapsed,
+                                            "images_seen": self.images_seen})
+
     def save_samples(self, tag: str) -> None:
         if not self.dist.is_main:
             return
@@ -188,9 +203,12 @@ class Trainer:
                 {**self.cfg.to_json(), "data_info": self.data.info.to_json(), "budget": self.budget.describe()},
                 indent=1))
         unit = {"steps": "step", "images": "img", "seconds": "s"}[self.budget.kind]
-        bar = tqdm(total=round(self.budget.total), unit=unit, disable=not self.progress, dynamic_ncols=True,
-                   desc=f"{self.cfg.family} on {self.data.name}", initial=round(self.budget.used(
-                       self.step, self.images_seen, self.elapsed)))
+        bar = self.outer_bar or tqdm(total=round(self.budget.total), unit=unit, disable=not self.progress,
+                                     dynamic_ncols=True, desc=f"{self.cfg.family} on {self.data.name}")
+        bar.reset(total=round(self.budget.total))
+        bar.update(round(self.budget.used(self.step, self.images_seen, self.elapsed)))
+        start = self.budget.progress(self.step, self.images_seen, self.elapsed)
+        self.probes = [f for f in self.probes if f > start or start == 0]  # a resumed run keeps its old probes
         running: dict[str, list[float]] = {}
         last: dict[str, float] = {}
         self.model.train()
@@ -228,8 +246,10 @@ class Trainer:
                 self.save_samples(f"step-{self.step:08d}")
             if t.checkpoint_every and self.step % t.checkpoint_every == 0:
                 self.save()
+            self._run_probes()
             tick = time.perf_counter()  # sampling and checkpointing do not count against the budget
-        bar.close()
+        if self.outer_bar is None:
+            bar.close()
         if not self.last_checkpoint or not self.last_checkpoint.name.endswith(f"{self.step:08d}"):
             self.save()
         self.save_samples("final")

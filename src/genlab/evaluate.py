@@ -1,0 +1,59 @@
+"""`genlab evaluate RUN`: the metric suite on a trained run, written to RUN/metrics.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from genlab.data.dataset import Dataset
+from genlab.errors import DataError
+
+
+def load_run_data(cfg, info, data_dir: str | None = None) -> Dataset:
+    """The dataset a run was trained on, checked against the run's recorded shape and levels."""
+    from genlab.cli import load_data_from_config
+
+    if data_dir:
+        cfg.data.data_dir = data_dir
+    data = load_data_from_config(cfg)
+    if tuple(data.info.shape) != tuple(info.shape) or data.info.levels != info.levels:
+        raise DataError(f"dataset '{cfg.data.name}' now has shape {data.info.shape} and {data.info.levels} levels, "
+                        f"but the run was trained on {info.shape} with {info.levels} levels")
+    return data
+
+
+def training_cost(record: dict) -> dict:
+    """Training throughput from the checkpoint record (images seen over training seconds)."""
+    seconds = record.get("elapsed_seconds", 0.0)
+    return {"train_seconds": seconds, "train_images_per_s": record["images_seen"] / seconds if seconds else 0.0,
+            "train_steps": record["step"], "train_images": record["images_seen"]}
+
+
+def evaluate_run(run: str | Path, *, n_samples: int = 2000, seed: int = 0, device: str = "auto",
+                 data_dir: str | None = None, inception_weights: str | None = None, sampler: str | None = None,
+                 sample_steps: int | None = None, progress: bool = True, batch_size: int = 500,
+                 evaluator=None, data: Dataset | None = None, **suite_options) -> Path:
+    """Evaluate a run folder with the full suite; returns the path of its metrics.json."""
+    from genlab.data import dataset_fingerprint
+    from genlab.device import resolve_device
+    from genlab.metrics.suite import evaluate
+    from genlab.runs import load_run
+    from genlab.train.checkpoint import atomic_write_json
+
+    dev = resolve_device(device)
+    model, cfg, info, record = load_run(run, dev)
+    data = data if data is not None else load_run_data(cfg, info, data_dir)
+    opts = {k: v for k, v in (("sampler", sampler), ("steps", sample_steps)) if v is not None}
+    unknown = set(opts) - set(model.sample_options())
+    if unknown:
+        from genlab.errors import ConfigError
+
+        raise ConfigError(f"--{'/'.join(sorted(unknown))} does not apply to a {model.family} run")
+    metrics = evaluate(model, data, n_samples=n_samples, seed=seed, batch_size=batch_size, device=dev,
+                       evaluator=evaluator, sample_options=opts, fingerprint=dataset_fingerprint(data),
+                       inception_weights=inception_weights, progress=progress, **suite_options)
+    metrics["cost"].update(training_cost(record))
+    metrics["run"] = {"family": cfg.family, "data": cfg.data.name, "seed": cfg.train.seed, "path": str(run)}
+    out = Path(run) / "metrics.json"
+    atomic_write_json(out, json.loads(json.dumps(metrics, default=float)))
+    return out
