@@ -14,10 +14,13 @@ import numpy as np
 from genlab.errors import ConfigError
 
 
-def linear_betas(T: int) -> np.ndarray:
-    """Ho et al. 2020 linear betas 1e-4..0.02 at T=1000, scaled by 1000/T for other T (improved-diffusion)."""
+def linear_betas(T: int, max_beta: float = 0.999) -> np.ndarray:
+    """Ho et al. 2020 linear betas 1e-4..0.02 at T=1000, scaled by 1000/T for other T (improved-diffusion).
+
+    For T <= 20 the scaled end reaches 1 (alpha_bar_T = 0, x0 undefined), so betas are clipped at max_beta.
+    """
     scale = 1000.0 / T
-    return np.linspace(scale * 1e-4, scale * 0.02, T, dtype=np.float64)
+    return np.minimum(np.linspace(scale * 1e-4, scale * 0.02, T, dtype=np.float64), max_beta)
 
 
 def cosine_betas(T: int, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
