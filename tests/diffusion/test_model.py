@@ -115,3 +115,21 @@ def test_log_likelihood_is_finite_positive_and_the_sum_of_its_terms():
     r = model.vlb_terms(x, torch.Generator().manual_seed(0))
     assert r["terms"].shape == (3, 20) and (r["terms"] >= 0).all()
     torch.testing.assert_close(r["terms"].sum(1) + r["prior"], bpd)
+
+
+def test_model_edit_tasks_and_inversion_shapes():
+    info = DataInfo("digits", "image", (1, 8, 8), 17)
+    model = _randomize(DDPM(DDPMConfig(steps=4, **{**SMALL, "channels": 8}), info), seed=4).eval()
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 1, 8, 8, generator=g) * 2 - 1
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., :3] = 1
+    out = model.edit("inpaint", x, g, mask=mask, jump_length=2, resample=2)
+    assert torch.equal(out[..., :3], x[..., :3])
+    assert torch.equal(model.edit("img2img", x, g, strength=0.0), x)
+    assert model.edit("denoise", x, g, sigma=0.05, steps=3).shape == x.shape
+    low = x[:, :, ::2, ::2]
+    assert model.edit("superres", low, g).shape == x.shape  # exactness of ILVR is tested in test_edit.py
+    z = model.encode(x)
+    assert z.shape == x.shape and model.decode(z).shape == x.shape
+    assert model.interpolate(x[0], x[1], steps=3).shape == (3, 1, 8, 8)
