@@ -108,3 +108,42 @@ def test_normal_kl_and_discretized_likelihood_against_scipy():
     mass = np.diff(stats.norm.cdf(edges, loc=0.1, scale=0.3))
     np.testing.assert_allclose(logp.numpy(), np.log(mass), rtol=1e-6)
     assert abs(logp.exp().sum().item() - 1) < 1e-9  # the bins partition the line
+
+
+@pytest.mark.parametrize("t", [3, 500])
+def test_learned_range_and_fixed_large_steps_match_diffusers(t):
+    g = torch.Generator().manual_seed(t)
+    x_t = torch.randn(2, 2, 4, 4, generator=g, dtype=torch.float64)
+    out = torch.randn(2, 4, 4, 4, generator=g, dtype=torch.float64).clamp(-1, 1)  # [eps, v]
+    noise = torch.randn(x_t.shape, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    for variance, model_out in (("learned_range", out), ("fixed_large", out[:, :2])):
+        ref = in_float64(
+            diffusers.DDPMScheduler(num_train_timesteps=1000, clip_sample=False, variance_type=variance)
+        )
+        proc = GaussianDiffusion(Schedule.named("linear", 1000), variance=variance)
+        p = proc.p_mean_variance(model_out, x_t, torch.full((2,), t))
+        step = ref.step(model_out, t, x_t, generator=torch.Generator().manual_seed(9)).prev_sample
+        torch.testing.assert_close(
+            p["mean"] + (0.5 * p["log_variance"]).exp() * noise, step, atol=1e-5, rtol=1e-6
+        )
+
+
+def test_hybrid_loss_stops_the_vlb_gradient_at_the_mean():
+    proc = GaussianDiffusion(Schedule.named("linear", 100), variance="learned_range", loss="hybrid")
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(4, 1, 3, 3, generator=g) * 2 - 1
+    out = (torch.randn(4, 2, 3, 3, generator=g) * 0.3).requires_grad_()
+    terms = proc.training_losses(
+        lambda x, t: out, x0, torch.tensor([0, 5, 50, 99]), torch.randn_like(x0), 256
+    )
+    (grad,) = torch.autograd.grad(terms["vlb"].sum(), out, retain_graph=True)
+    assert grad[:, :1].abs().max() == 0 and grad[:, 1:].abs().max() > 0
+    (grad,) = torch.autograd.grad(terms["loss"].sum(), out)
+    assert grad[:, :1].abs().max() > 0
+    vlb_only = GaussianDiffusion(Schedule.named("linear", 100), variance="learned_range", loss="vlb")
+    terms = vlb_only.training_losses(
+        lambda x, t: out, x0, torch.tensor([0, 5, 50, 99]), torch.randn_like(x0), 256
+    )
+    (grad,) = torch.autograd.grad(terms["loss"].sum(), out)
+    assert grad[:, :1].abs().max() > 0
+    torch.testing.assert_close(terms["loss"], 100 * terms["vlb"])

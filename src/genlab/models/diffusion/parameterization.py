@@ -71,12 +71,25 @@ def target_for(prediction: str, x0: torch.Tensor, eps: torch.Tensor, alpha_bar: 
 
 
 def gather(values: torch.Tensor, t: torch.Tensor | int, like: torch.Tensor) -> torch.Tensor:
-    """values[t] (1-D float64 values) as [B, 1, ...] on `like`'s device and dtype."""
-    t = torch.as_tensor(t, dtype=torch.long).reshape(-1).cpu()
+    """values[t] as [B, 1, ...] in `like`'s dtype and device; t is indexed on values' device."""
+    t = torch.as_tensor(t, dtype=torch.long, device=values.device).reshape(-1)
     v = values[t].to(device=like.device, dtype=like.dtype)
     if v.numel() == 1:
         v = v.expand(like.shape[0])
     return v.reshape(-1, *([1] * (like.dim() - 1)))
+
+
+class OnDevice:
+    """A float64 table copied once to each device it is used on (no host round trip per sampling step)."""
+
+    def __init__(self, values: torch.Tensor):
+        self.values = torch.as_tensor(values, dtype=torch.float64).cpu()
+        self._copies: dict[torch.device, torch.Tensor] = {}
+
+    def on(self, device: torch.device) -> torch.Tensor:
+        if device not in self._copies:
+            self._copies[device] = self.values.to(device)
+        return self._copies[device]
 
 
 class Denoised(NamedTuple):
@@ -102,7 +115,7 @@ def make_denoiser(
     With learned_variance the network's channels are [prediction, v] (Nichol & Dhariwal 2021 eq. 15) and
     var_frac = (v + 1) / 2 interpolates log beta_t and log beta_tilde_t of whatever grid the sampler uses.
     """
-    alpha_bar = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    table = OnDevice(alpha_bar)
 
     def denoise(x_t: torch.Tensor, t: torch.Tensor | int) -> Denoised:
         t_b = torch.as_tensor(t, dtype=torch.long, device=x_t.device).reshape(-1).expand(x_t.shape[0])
@@ -111,7 +124,7 @@ def make_denoiser(
         if learned_variance:
             out, v = out.chunk(2, dim=1)
             var_frac = (v + 1) / 2
-        eps, x0 = to_eps_x0(out, x_t, gather(alpha_bar, t_b, x_t), prediction, clip_x0)
+        eps, x0 = to_eps_x0(out, x_t, gather(table.on(x_t.device), t_b, x_t), prediction, clip_x0)
         return Denoised(eps, x0, var_frac)
 
     return denoise

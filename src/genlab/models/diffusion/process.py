@@ -19,7 +19,7 @@ from genlab.models.diffusion.likelihood import (
     gaussian_log_density,
     normal_kl,
 )
-from genlab.models.diffusion.parameterization import gather, target_for, to_eps_x0
+from genlab.models.diffusion.parameterization import OnDevice, gather, target_for, to_eps_x0
 from genlab.models.diffusion.schedule import Schedule
 
 VARIANCES = ("fixed_small", "fixed_large", "learned_range")
@@ -46,13 +46,11 @@ class GaussianDiffusion:
             raise ConfigError(f"unknown variance '{variance}' (choose from {', '.join(VARIANCES)})")
         if loss not in LOSSES:
             raise ConfigError(f"unknown loss '{loss}' (choose from {', '.join(LOSSES)})")
-        self.schedule, self.prediction, self.variance, self.loss, self.vlb_weight = (
-            schedule,
-            prediction,
-            variance,
-            loss,
-            vlb_weight,
-        )
+        self.schedule = schedule
+        self.prediction = prediction
+        self.variance = variance  # "fixed_small" | "fixed_large" | "learned_range"
+        self.loss = loss
+        self.vlb_weight = vlb_weight
         s = schedule
         # fixed_large: sigma_t^2 = beta_t, with the first entry set to beta_tilde_1 (improved-diffusion)
         large = s.betas.copy()
@@ -69,7 +67,7 @@ class GaussianDiffusion:
             "large_var": large,
             "large_logvar": np.log(large),
         }
-        self._a = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in arrays.items()}
+        self._a = {k: OnDevice(torch.as_tensor(v, dtype=torch.float64)) for k, v in arrays.items()}
 
     @property
     def T(self) -> int:
@@ -78,14 +76,14 @@ class GaussianDiffusion:
     @property
     def alpha_bar(self) -> torch.Tensor:
         """alpha_bar_t as a float64 tensor [T] (what samplers take)."""
-        return self._a["alpha_bar"]
+        return self._a["alpha_bar"].values
 
     @property
     def learned_variance(self) -> bool:
         return self.variance == "learned_range"
 
     def at(self, name: str, t: torch.Tensor | int, like: torch.Tensor) -> torch.Tensor:
-        return gather(self._a[name], t, like)
+        return gather(self._a[name].on(like.device), t, like)
 
     # ---- forward process -----------------------------------------------------------------------
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
