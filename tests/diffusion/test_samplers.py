@@ -148,3 +148,24 @@ def test_variational_bound_matches_closed_form_and_exceeds_exact_nll():
         optimal_eps_net(proc.alpha_bar, mu, s), x0[:256], None, generator=g, t_subset=50, max_batch=1 << 17
     )
     assert torch.isnan(sub["terms"]).sum() == 256 * (1000 - 51) and torch.isfinite(sub["total"]).all()
+
+
+def test_ddpm_step_learned_range_equals_the_process_reverse_gaussian_on_the_full_grid():
+    proc = GaussianDiffusion(Schedule.named("linear", 1000), variance="learned_range")
+    g = torch.Generator().manual_seed(9)
+    x = torch.randn(2, 1, 3, 3, generator=g, dtype=torch.float64)
+    out = torch.cat(
+        [
+            torch.randn(2, 1, 3, 3, generator=g, dtype=torch.float64),
+            torch.rand(2, 1, 3, 3, generator=g, dtype=torch.float64) * 2 - 1,
+        ],
+        1,
+    )
+    noise = torch.randn(x.shape, generator=g, dtype=torch.float64)
+    den = make_denoiser(lambda x_t, t: out, AB, learned_variance=True)
+    for t in (1, 300, 999):
+        p = proc.p_mean_variance(out, x, torch.full((2,), t))
+        mine = ddpm_step(x, den(x, t), float(AB[t]), float(AB[t - 1]), "learned_range", noise)
+        torch.testing.assert_close(
+            mine, p["mean"] + (0.5 * p["log_variance"]).exp() * noise, atol=1e-10, rtol=1e-8
+        )
