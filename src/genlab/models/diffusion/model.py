@@ -1,0 +1,266 @@
+"""DDPM (Ho et al. 2020) as a genlab family: a network, the Gaussian diffusion process and the samplers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from genlab.data.dataset import DataInfo
+from genlab.errors import ConfigError
+from genlab.models.base import GenerativeModel, TrainState
+from genlab.models.diffusion.parameterization import PREDICTIONS, Denoiser, make_denoiser
+from genlab.models.diffusion.process import GaussianDiffusion
+from genlab.models.diffusion.schedule import Schedule
+from genlab.samplers import SAMPLERS, timestep_grid
+from genlab.samplers.timesteps import SPACINGS
+
+
+@dataclass
+class DDPMConfig:
+    """Hyperparameters of a DDPM; network knobs left None are chosen from the data shape."""
+
+    T: int = 1000  # diffusion steps
+    schedule: str = "linear"  # "linear" (Ho et al.) | "cosine" (Nichol & Dhariwal)
+    prediction: str = "eps"  # "eps" | "x0" | "v"
+    loss: str = (
+        "simple"  # "simple" | "vlb" | "hybrid"; vlb and hybrid learn the variance (2x output channels)
+    )
+    variance: str = "fixed_small"  # reverse variance when not learned: "fixed_small" | "fixed_large"
+    vlb_weight: float = 0.001  # lambda of the hybrid loss
+    channels: int | None = None  # U-Net base channels
+    channel_mults: tuple[int, ...] | None = None  # one per level; 2x downsampling between levels
+    blocks_per_level: int | None = None
+    attn_levels: int = 1  # self-attention at this many of the lowest levels (and always in the middle)
+    dropout: float = 0.0
+    hidden: int = 128  # MLP denoiser width (points)
+    depth: int = 4  # MLP denoiser residual blocks (points)
+    sampler: str = "ddim"  # default sampler: "ddpm" | "ddim" | "dpm_solver"
+    steps: int = 50  # default sampling steps
+    eta: float = 0.0  # DDIM eta
+    spacing: str = "trailing"  # timestep grid: "leading" | "trailing" | "linspace"
+    clip_x0: bool = True  # clamp predicted x0 to [-1, 1] while sampling
+
+
+def unet_size(shape: tuple[int, ...]) -> tuple[int, tuple[int, ...], int]:
+    """Default (channels, channel_mults, blocks_per_level) for an image shape (C, H, W)."""
+    side = min(shape[1], shape[2])
+    if side <= 8:
+        return 24, (1, 2), 1  # ~0.4M parameters for 8x8 digits
+    if side < 28:
+        return 32, (1, 2, 2), 1
+    if side < 32:
+        return 64, (1, 2, 2), 2  # ~6.5M for 28x28
+    return 64, (1, 2, 2, 2), 2  # ~9M for 32x32
+
+
+class DDPM(GenerativeModel):
+    """Denoising diffusion probabilistic model; samples with DDPM, DDIM or DPM-Solver++(2M)."""
+
+    family = "ddpm"
+    default_train = {
+        "lr": 2e-4,
+        "batch_size": 128,
+        "betas": (0.9, 0.999),
+        "warmup_steps": 100,
+        "grad_clip": 1.0,
+        "ema_decay": 0.999,
+    }
+
+    def __init__(self, config: DDPMConfig, info: DataInfo):
+        super().__init__(config, info)
+        c = config
+        for name, value, choices in (
+            ("prediction", c.prediction, PREDICTIONS),
+            ("sampler", c.sampler, SAMPLERS),
+            ("spacing", c.spacing, SPACINGS),
+        ):
+            if value not in choices:
+                raise ConfigError(f"unknown {name} '{value}' (choose from {', '.join(choices)})")
+        learned = c.loss in ("vlb", "hybrid")
+        variance = "learned_range" if learned else c.variance
+        if variance not in ("fixed_small", "fixed_large", "learned_range"):
+            raise ConfigError(f"unknown variance '{c.variance}' (choose fixed_small or fixed_large)")
+        self.process = GaussianDiffusion(
+            Schedule.named(c.schedule, c.T), c.prediction, variance, c.loss, c.vlb_weight
+        )
+        if info.kind == "image":
+            from genlab.nn.unet import UNet
+
+            ch, mults, blocks = unet_size(info.shape)
+            C = info.shape[0]
+            self.net = UNet(
+                C,
+                C * (2 if learned else 1),
+                c.channels or ch,
+                tuple(c.channel_mults or mults),
+                c.blocks_per_level or blocks,
+                c.attn_levels,
+                c.dropout,
+            )
+        elif info.kind == "points":
+            from genlab.nn.mlp_denoiser import MLPDenoiser
+
+            D = info.shape[0]
+            self.net = MLPDenoiser(D, D * (2 if learned else 1), c.hidden, c.depth)
+        else:
+            raise ConfigError(f"ddpm: unsupported data kind '{info.kind}'")
+
+    # ---- training --------------------------------------------------------------------------
+    def forward(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, torch.Tensor]:
+        """Ho et al. Algorithm 1: t ~ U{0..T-1}, eps ~ N(0, I), the configured loss at x_t."""
+        t = torch.randint(0, self.process.T, (batch.shape[0],), device=batch.device)
+        noise = torch.randn_like(batch)
+        terms = self.process.training_losses(self.net, batch, t, noise, levels=self._levels())
+        return {k: v.mean() for k, v in terms.items()}
+
+    def _levels(self) -> int | None:
+        return self.info.levels if self.info.kind == "image" else None
+
+    # ---- sampling --------------------------------------------------------------------------
+    def denoiser(self, clip_x0: bool | None = None) -> Denoiser:
+        """The network as a denoiser (x_t, t) -> Denoised(eps, x0, var_frac), for samplers and edits."""
+        clip = self.config.clip_x0 and self.info.kind == "image" if clip_x0 is None else clip_x0
+        return make_denoiser(
+            self.net, self.process.alpha_bar, self.config.prediction, self.process.learned_variance, clip
+        )
+
+    def sample_options(self) -> dict[str, object]:
+        c = self.config
+        return {"sampler": c.sampler, "steps": c.steps, "eta": c.eta, "spacing": c.spacing}
+
+    def nfe(self, **options) -> int:
+        return int(options.get("steps") or self.config.steps)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        sampler: str | None = None,
+        steps: int | None = None,
+        eta: float | None = None,
+        spacing: str | None = None,
+        callback=None,
+    ) -> torch.Tensor:
+        """n samples [n, *shape]: x_T ~ N(0, I), then `sampler` over a `steps`-point grid of the T steps."""
+        o = {
+            **self.sample_options(),
+            **{
+                k: v
+                for k, v in (("sampler", sampler), ("steps", steps), ("eta", eta), ("spacing", spacing))
+                if v is not None
+            },
+        }
+        if o["sampler"] not in SAMPLERS:
+            raise ConfigError(f"unknown sampler '{o['sampler']}' (choose from {', '.join(SAMPLERS)})")
+        device = next(self.parameters()).device
+        x_T = torch.randn((n, *self.info.shape), generator=generator, device=device)
+        grid = timestep_grid(self.process.T, int(o["steps"]), str(o["spacing"]))
+        extra = {"eta": float(o["eta"])} if o["sampler"] == "ddim" else {}
+        if o["sampler"] == "ddpm":
+            extra = {"variance": self.process.variance}
+        x = SAMPLERS[o["sampler"]](
+            self.denoiser(),
+            x_T,
+            grid,
+            self.process.alpha_bar,
+            generator=generator,
+            callback=callback,
+            **extra,
+        )
+        return x.clamp(-1, 1) if self.info.kind == "image" else x
+
+    # ---- DDIM inversion and editing ------------------------------------------------------------
+    def _grid(self, steps: int | None = None) -> list[int]:
+        return timestep_grid(self.process.T, int(steps or self.config.steps), self.config.spacing)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+        """DDIM inversion x_0 -> x_T (deterministic ODE, Song et al. 2021) on the default grid."""
+        from genlab.edit.inversion import ddim_invert
+
+        return ddim_invert(self.denoiser(clip_x0=False), self.process.alpha_bar, x, self._grid(steps))
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+        """DDIM (eta = 0) from x_T = z: the inverse of encode up to discretization error."""
+        from genlab.samplers.ddim import sample_ddim
+
+        return sample_ddim(self.denoiser(clip_x0=False), z, self._grid(steps), self.process.alpha_bar)
+
+    @torch.no_grad()
+    def interpolate(
+        self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp"
+    ) -> torch.Tensor:
+        """Frames [steps, *shape] decoded from slerp of the two examples' DDIM-inverted noises."""
+        from genlab.edit.inversion import interpolate
+
+        if mode != "slerp":
+            raise ConfigError(f"ddpm interpolates by 'slerp' of inverted noises, not '{mode}'")
+        shape = self.info.shape
+        return interpolate(
+            self.denoiser(clip_x0=False),
+            self.process.alpha_bar,
+            x_a.reshape(1, *shape),
+            x_b.reshape(1, *shape),
+            self._grid(),
+            steps,
+        )
+
+    @torch.no_grad()
+    def edit(
+        self,
+        task: str,
+        x: torch.Tensor,
+        generator: torch.Generator | None = None,
+        *,
+        mask: torch.Tensor | None = None,
+        strength: float = 0.5,
+        sigma: float = 0.1,
+        factor: int = 2,
+        steps: int | None = None,
+        jump_length: int = 10,
+        resample: int = 10,
+    ) -> torch.Tensor:
+        """Run an editing task on images x [B, C, H, W] in [-1, 1] (superres: the low-resolution images).
+
+        inpaint (RePaint; mask 1 = keep), img2img (SDEdit at `strength`), denoise (noise std `sigma`),
+        superres (ILVR by `factor`). steps defaults to the model's sampling steps (denoise: all remaining).
+        """
+        from genlab import edit
+
+        ab, den = self.process.alpha_bar, self.denoiser()
+        var = self.process.variance
+        if task == "inpaint":
+            if mask is None:
+                raise ConfigError("inpaint needs a mask (1 = known pixel)")
+            out = edit.inpaint(den, ab, x, mask, self._grid(steps), jump_length, resample, generator, var)
+        elif task == "img2img":
+            out = edit.img2img(
+                den, ab, x, strength, int(steps or self.config.steps), generator, "ddim", eta=self.config.eta
+            )
+        elif task == "denoise":
+            out = edit.denoise(den, ab, x, sigma, steps, generator, "ddpm", variance=var)
+        elif task == "superres":
+            out = edit.superres(den, ab, x, factor, self._grid(steps), generator, var)
+        else:
+            raise ConfigError(f"unknown edit task '{task}' (choose inpaint, img2img, denoise or superres)")
+        return out.clamp(-1, 1) if self.info.kind == "image" else out
+
+    # ---- likelihood ------------------------------------------------------------------------
+    @torch.no_grad()
+    def vlb_terms(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, t_subset: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Per-step terms of the bound in bits/dim: 'terms' [B, T], 'prior' [B], 'total' [B] (see process)."""
+        return self.process.vlb_terms(self.net, x, self._levels(), generator, t_subset)
+
+    def log_likelihood(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, t_subset: int | None = None
+    ) -> torch.Tensor:
+        """Ho et al. eq. 5 in bits/dim [B]: discretized L_0 on info.levels, all T-1 KL terms, prior L_T.
+
+        For continuous (points) data the decoder is a Gaussian density: this bounds -log p(x) per dim instead.
+        """
+        return self.vlb_terms(x, generator, t_subset)["total"]

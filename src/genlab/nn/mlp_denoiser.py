@@ -1,0 +1,42 @@
+"""A residual MLP for 2-D points: (x [B, D], t [B]) -> [B, out_dim], the diffusion net of toy data."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genlab.nn.embeddings import timestep_embedding
+
+
+class _Block(nn.Module):
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(hidden)
+        self.fc1 = nn.Linear(hidden, hidden)
+        self.emb = nn.Linear(hidden, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+
+    def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        return h + self.fc2(F.silu(self.fc1(self.norm(h)) + self.emb(emb)))
+
+
+class MLPDenoiser(nn.Module):
+    """Input projection, `depth` residual blocks each told the time embedding, output projection."""
+
+    def __init__(
+        self, in_dim: int = 2, out_dim: int = 2, hidden: int = 128, depth: int = 4, emb_dim: int = 64
+    ):
+        super().__init__()
+        self.emb_dim = emb_dim
+        self.time_mlp = nn.Sequential(nn.Linear(emb_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
+        self.inp = nn.Linear(in_dim, hidden)
+        self.blocks = nn.ModuleList(_Block(hidden) for _ in range(depth))
+        self.out = nn.Sequential(nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, out_dim))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        emb = F.silu(self.time_mlp(timestep_embedding(t, self.emb_dim).to(x.dtype)))  # [B, hidden]
+        h = self.inp(x)
+        for block in self.blocks:
+            h = block(h, emb)
+        return self.out(h)
