@@ -69,7 +69,10 @@ def elbo_view(model, data: Dataset, n: int = 256) -> dict:
     if hasattr(model, "elbo_terms"):
         return {k: float(v) for k, v in model.elbo_terms(x, generator=g).items()}
     if hasattr(model, "vlb_terms"):
-        return model.vlb_terms(x, generator=g)
+        v = model.vlb_terms(x, generator=g)
+        terms = v["terms"].mean(0)  # [T]: L_0 (decoder), then L_1..L_{T-1}
+        return {"t": list(range(len(terms))), "L_t_bpd": terms.tolist(), "L_0_bpd": float(terms[0]),
+                "prior_bpd": float(v["prior"].mean()), "total_bpd": float(v["total"].mean())}
     raise NotAvailable(f"{model.family}: no ELBO")
 
 
