@@ -171,7 +171,7 @@ LIKELIHOODS = ("auto", "gaussian", "gaussian_learned", "logistic", "bernoulli")
 
 
 def resolve_likelihood_name(name: str, kind: str, levels: int | None) -> str:
-    """'auto' -> bernoulli for 2-level images, logistic for other discrete images, gaussian_learned otherwise."""
+    """'auto' -> bernoulli (2-level images), logistic (other discrete images), else gaussian_learned."""
     if name not in LIKELIHOODS:
         raise ConfigError(f"unknown likelihood '{name}' (choose from {', '.join(LIKELIHOODS)})")
     if name != "auto":
@@ -181,7 +181,8 @@ def resolve_likelihood_name(name: str, kind: str, levels: int | None) -> str:
     return "gaussian_learned"
 
 
-def make_likelihood(name: str, levels: int | None, sigma: float = 0.1, sigma_per_dim: bool = False) -> DecoderLikelihood:
+def make_likelihood(name: str, levels: int | None, sigma: float = 0.1,
+                    sigma_per_dim: bool = False) -> DecoderLikelihood:
     """Build a resolved likelihood by name; checks that the data suit it."""
     if name == "gaussian":
         return FixedGaussian(sigma)

@@ -81,8 +81,8 @@ class VAE(GenerativeModel):
         p = self.likelihood.params_per_dim
         if info.kind == "image":
             c, h, w = info.shape
-            net = dict(channels=config.channels, channel_mult=tuple(config.channel_mult), spatial=config.spatial,
-                       z_channels=config.z_channels, latent_dim=config.latent_dim)
+            net = dict(channels=config.channels, channel_mult=tuple(config.channel_mult),
+                       spatial=config.spatial, z_channels=config.z_channels, latent_dim=config.latent_dim)
             self.encoder = ConvEncoder(c, (h, w), **net)
             self.decoder = ConvDecoder(c * p, (h, w), **net)
             if config.spatial:
@@ -110,17 +110,15 @@ class VAE(GenerativeModel):
         return self.decoder(z)
 
     def _target(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, float]:
-        """Data the likelihood is evaluated on, and the log-volume term turning it into log P of the grid data.
+        """Data the likelihood sees, and the log-volume term turning its log density into log P of grid data.
 
         Continuous likelihoods on discrete data see uniformly dequantized data (Theis et al. 2016):
         log P(k) >= E_u[log p(y)] + D log(2/levels).
         """
         if self.likelihood.discrete or self.info.levels is None:
             return x, 0.0
-        return uniform_dequantize(x, self.info.levels, generator), log_cell_volume(self.info.dim, self.info.levels)
-
-    def _log_px_z(self, params: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.likelihood.log_prob(params, y)
+        levels = self.info.levels
+        return uniform_dequantize(x, levels, generator), log_cell_volume(self.info.dim, levels)
 
     def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor,
                        generator: torch.Generator | None = None) -> torch.Tensor:
@@ -140,7 +138,7 @@ class VAE(GenerativeModel):
         y, log_vol = self._target(x, generator)
         mu, logvar = self.posterior(x)
         z = self.reparameterize(mu, logvar, generator)
-        recon = -(self._log_px_z(self.decoder_params(z), y) + log_vol)
+        recon = -(self.likelihood.log_prob(self.decoder_params(z), y) + log_vol)
         return recon, gaussian_kl(mu, logvar)
 
     # ---- training ----------------------------------------------------------------------------
@@ -150,15 +148,15 @@ class VAE(GenerativeModel):
         recon, kl = recon.mean(), kl.mean()
         beta = self.beta_eff(state.step)
         neg_elbo = recon + kl
-        return {"loss": recon + beta * kl, "recon": recon.detach(), "kl": kl.detach(), "elbo": neg_elbo.detach(),
-                "neg_elbo_bpd": bits_per_dim(neg_elbo.detach(), self.info.dim),
+        return {"loss": recon + beta * kl, "recon": recon.detach(), "kl": kl.detach(),
+                "elbo": neg_elbo.detach(), "neg_elbo_bpd": bits_per_dim(neg_elbo.detach(), self.info.dim),
                 "beta": torch.tensor(beta, device=batch.device)}
 
     # ---- likelihood --------------------------------------------------------------------------
     @torch.no_grad()
     def iwae_bound(self, x: torch.Tensor, k: int | None = None,
                    generator: torch.Generator | None = None) -> torch.Tensor:
-        """IWAE bound L_K on log p(x) in nats per example [B], on the data exactly as given (no dequantization).
+        """IWAE bound L_K on log p(x) in nats per example [B], on x exactly as given (no dequantization).
 
         Burda et al. 2016, eq. 8: L_K = E[log (1/K) sum_k p(x, z_k) / q(z_k|x)], z_k ~ q(z|x).
         A density for continuous likelihoods, log P of grid data for discrete ones.
@@ -173,19 +171,23 @@ class VAE(GenerativeModel):
             mu_r, lv_r = mu.repeat(kc, *([1] * (mu.dim() - 1))), logvar.repeat(kc, *([1] * (mu.dim() - 1)))
             x_r = x.repeat(kc, *([1] * (x.dim() - 1)))  # [kc*B, ...], sample-major
             z = self.reparameterize(mu_r, lv_r, generator)
-            lw = (self._log_px_z(self.decoder_params(z), x_r) + standard_normal_log_prob(z)
+            lw = (self.likelihood.log_prob(self.decoder_params(z), x_r) + standard_normal_log_prob(z)
                   - diag_gaussian_log_prob(z, mu_r, lv_r))
             log_w.append(lw.reshape(kc, b))
         return torch.logsumexp(torch.cat(log_w, dim=0), dim=0) - math.log(k)
 
     @torch.no_grad()
     def log_likelihood(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """IWAE bound (K = config.iwae_k) on -log P(x) of the discrete data in bits/dim [B] (density if continuous)."""
+        """IWAE bound (K = config.iwae_k) on -log P(x) of the discrete data in bits/dim, [B].
+
+        For continuous data (levels None) it is a bound on the negative log density.
+        """
         y, log_vol = self._target(x, generator)
         return bits_per_dim(-(self.iwae_bound(y, generator=generator) + log_vol), self.info.dim)
 
     @torch.no_grad()
-    def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def elbo_terms(self, x: torch.Tensor,
+                   generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """The two -ELBO terms in bits/dim per example: 'recon' and 'kl' (they sum to the -ELBO bound)."""
         recon, kl = self.neg_elbo_parts(x, generator)
         return {"recon": bits_per_dim(recon, self.info.dim), "kl": bits_per_dim(kl, self.info.dim)}
@@ -208,7 +210,7 @@ class VAE(GenerativeModel):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0,
                decoder_sample: bool | None = None) -> torch.Tensor:
-        """z ~ N(0, temperature^2 I), then the decoder mean, or x ~ p(x|z) if decoder_sample (default for points)."""
+        """z ~ N(0, temperature^2 I), then the decoder mean, or x ~ p(x|z) if decoder_sample (points: yes)."""
         if decoder_sample is None:
             decoder_sample = self.info.kind == "points"
         device = next(self.parameters()).device
@@ -219,8 +221,9 @@ class VAE(GenerativeModel):
         return x.clamp(-1, 1) if self.info.kind == "image" else x
 
     @torch.no_grad()
-    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp") -> torch.Tensor:
-        """Decoded frames along a lerp/slerp path between the posterior means of x_a and x_b: [steps, *shape]."""
+    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8,
+                    mode: str = "slerp") -> torch.Tensor:
+        """Decoded frames on a lerp/slerp path between the posterior means of x_a and x_b: [steps, *shape]."""
         shape = tuple(self.info.shape)
         z_a = self.encode(x_a.reshape(1, *shape))[0]
         z_b = self.encode(x_b.reshape(1, *shape))[0]

@@ -40,7 +40,7 @@ def latent_grid(height: int, width: int, channel_mult: tuple[int, ...]) -> tuple
 
 
 class ConvEncoder(nn.Module):
-    """[B, C, H, W] -> [B, 2*latent_dim] (flat) or [B, 2*z_channels, h, w] (spatial): mean and log-variance."""
+    """[B, C, H, W] -> [B, 2*latent_dim] (flat) or [B, 2*z_channels, h, w] (spatial): mean, log-variance."""
 
     def __init__(self, in_channels: int, size: tuple[int, int], latent_dim: int = 32, channels: int = 32,
                  channel_mult: tuple[int, ...] = (1, 2, 2), spatial: bool = False, z_channels: int = 4):
@@ -86,7 +86,8 @@ class ConvDecoder(nn.Module):
         if spatial:
             self.stem: nn.Module = nn.Conv2d(z_channels, widths[0], 3, padding=1)
         else:
-            self.stem = nn.Sequential(nn.Linear(latent_dim, widths[0] * h * w), nn.Unflatten(1, (widths[0], h, w)))
+            self.stem = nn.Sequential(nn.Linear(latent_dim, widths[0] * h * w),
+                                      nn.Unflatten(1, (widths[0], h, w)))
         layers: list[nn.Module] = []
         prev = widths[0]
         for i, w_ in enumerate(widths):
