@@ -20,7 +20,7 @@ from tqdm import tqdm
 from genlab.errors import ConfigError
 
 DEFAULT_FAMILIES = ("vae", "gan", "ddpm", "ldm")
-DEFAULT_BUDGET = "80s"  # per family: four families, evaluation included, stay within 10 minutes on 2 cores
+DEFAULT_BUDGET = "70s"  # per family: four families, evaluation included, stay within 10 minutes on 2 cores
 PROBES = (0.125, 0.25, 0.5, 0.75, 1.0)  # fractions of the budget where quality-vs-training-time is measured
 
 
@@ -36,7 +36,9 @@ class CompareSpec:
     out: Path = Path("compare-out")
     device: str = "auto"
     n_eval: int = 1000  # samples per family for the metric suite
-    n_curve: int = 500  # samples per point of the quality curves
+    n_curve: int = 250  # samples per point of the quality curves
+    n_likelihood: int = 100  # test examples for bits/dim (the diffusion bound costs T network calls each)
+    n_latent: int = 128  # test examples for reconstruction and interpolation
     sets: list[str] = field(default_factory=list)  # FAMILY.section.key=value overrides
     progress: bool = True
 
@@ -62,7 +64,9 @@ def add_compare_parser(sub) -> None:
     c.add_argument("--out", default="compare-out", help="output folder (default: compare-out)")
     c.add_argument("--device", default="auto")
     c.add_argument("--n-eval", type=int, default=1000, help="samples per family for the metrics (default 1000)")
-    c.add_argument("--n-curve", type=int, default=500, help="samples per point of the quality curves (default 500)")
+    c.add_argument("--n-curve", type=int, default=250, help="samples per point of the quality curves (default 250)")
+    c.add_argument("--n-likelihood", type=int, default=100, help="test examples for bits/dim (default 100)")
+    c.add_argument("--n-latent", type=int, default=128, help="test examples for reconstruction (default 128)")
     c.add_argument("--set", action="append", default=[], metavar="FAMILY.KEY=VALUE",
                    help="per-family override, e.g. --set vae.model.latent_dim=8 --set gan.train.lr=1e-4")
     c.add_argument("--quiet", action="store_true")
@@ -78,7 +82,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if a.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
     spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
-                       a.n_eval, a.n_curve, a.set, not a.quiet)
+                       a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, not a.quiet)
     paths = run_compare(spec)
     print(f"report -> {paths['html']}")
     return 0
@@ -151,7 +155,7 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
             family_extras(ema, data, evaluator, run_dir, spec.n_curve)
         line.set_postfix_str(f"seed {seed}: evaluating")
         evaluate_run(run_dir, n_samples=spec.n_eval, seed=0, device=spec.device, evaluator=evaluator, data=data,
-                     progress=False)
+                     progress=False, n_likelihood=spec.n_likelihood, n_latent=spec.n_latent)
         line.set_postfix_str(f"seed {seed}: done")
         overall.update(1)
     for bar in [overall, *lines.values()]:

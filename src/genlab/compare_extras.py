@@ -61,7 +61,7 @@ def quality_vs_steps(model, data: Dataset, evaluator, n: int) -> dict[str, list[
     return out
 
 
-def elbo_view(model, data: Dataset, n: int = 256) -> dict:
+def elbo_view(model, data: Dataset, n: int = 64) -> dict:
     """Seed 003's ELBO view: the VAE's reconstruction and KL terms, or the diffusion bound's L_t, in bits/dim."""
     device = next(model.parameters()).device
     x = data.test[:n].to(device)
@@ -99,7 +99,7 @@ def flatten_metrics(m: dict) -> dict:
         if k in mc:
             flat[k] = mc[k]
     if "modes_total" in mc:
-        flat["num_modes"] = mc["modes_total"]
+        flat["num_modes"], flat["hq_share"] = mc["modes_total"], mc["high_quality_share"]
     flat["memorization"] = m.get("memorization", {}).get("share")
     lik = m.get("likelihood", {})
     flat["bpd"] = lik["bits_per_dim"] if "bits_per_dim" in lik else lik
