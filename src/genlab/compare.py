@@ -28,7 +28,7 @@ PROBES = (0.125, 0.25, 0.5, 0.75, 1.0)  # fractions of the budget where quality-
 class CompareSpec:
     data: str = "digits"
     data_dir: str | None = None
-    families: tuple[str, ...] = DEFAULT_FAMILIES
+    families: tuple[str, ...] | None = None  # None: every family that fits the data
     budget: str | None = None
     steps: int | None = None
     images: int | None = None
@@ -40,6 +40,7 @@ class CompareSpec:
     n_likelihood: int = 100  # test examples for bits/dim (the diffusion bound costs T network calls each)
     n_latent: int = 128  # test examples for reconstruction and interpolation
     sets: list[str] = field(default_factory=list)  # FAMILY.section.key=value overrides
+    step_grid: dict[str, tuple[int, ...]] | None = None  # sampler -> step counts (default: STEP_GRID)
     progress: bool = True
 
     def budget_fields(self) -> dict:
@@ -55,7 +56,7 @@ def add_compare_parser(sub) -> None:
                        "The budget is per family. A re-run with the same --out skips finished families.")
     c.add_argument("--data", default="digits", help="dataset (default: digits, bundled with scikit-learn)")
     c.add_argument("--data-dir", help="folder holding dataset files (default: $GENLAB_DATA)")
-    c.add_argument("--families", default=",".join(DEFAULT_FAMILIES), help="comma-separated (default: all four)")
+    c.add_argument("--families", help="comma-separated (default: all four; vae,gan,ddpm on 2-D data)")
     b = c.add_mutually_exclusive_group()
     b.add_argument("--budget", help=f"wall-clock training time per family, e.g. 90s, 10m (default {DEFAULT_BUDGET})")
     b.add_argument("--steps", type=int, help="optimizer steps per family")
@@ -69,20 +70,40 @@ def add_compare_parser(sub) -> None:
     c.add_argument("--n-latent", type=int, default=128, help="test examples for reconstruction (default 128)")
     c.add_argument("--set", action="append", default=[], metavar="FAMILY.KEY=VALUE",
                    help="per-family override, e.g. --set vae.model.latent_dim=8 --set gan.train.lr=1e-4")
+    c.add_argument("--step-grid", help="diffusion samplers and step counts for the quality-vs-steps curve, e.g. "
+                   "'ddpm:1000;ddim:10,20,50;dpm_solver:10,20' (default: ddpm:100,1000;ddim:5,10,20,50,100;"
+                   "dpm_solver:5,10,20)")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
 
 
+def parse_step_grid(text: str | None) -> dict[str, tuple[int, ...]] | None:
+    """'ddpm:1000;ddim:10,20' -> {'ddpm': (1000,), 'ddim': (10, 20)}."""
+    if not text:
+        return None
+    grid = {}
+    for part in text.split(";"):
+        name, _, steps = part.partition(":")
+        try:
+            grid[name.strip()] = tuple(int(s) for s in steps.split(",") if s.strip())
+        except ValueError:
+            raise ConfigError(f"--step-grid: cannot read '{part}' (expected sampler:steps,steps)") from None
+        if name.strip() not in ("ddpm", "ddim", "dpm_solver") or not grid[name.strip()]:
+            raise ConfigError(f"--step-grid: '{part}' needs a sampler (ddpm, ddim, dpm_solver) and step counts")
+    return grid
+
+
 def cmd_compare(a: argparse.Namespace) -> int:
-    families = tuple(f.strip() for f in a.families.split(",") if f.strip())
-    bad = [f for f in families if f not in DEFAULT_FAMILIES]
-    if bad or not families:
+    families = tuple(f.strip() for f in a.families.split(",") if f.strip()) if a.families is not None else None
+    bad = [f for f in families or () if f not in DEFAULT_FAMILIES]
+    if bad or families == ():
         raise ConfigError(f"--families: unknown {', '.join(bad) or '(none given)'} (choose from "
                           f"{', '.join(DEFAULT_FAMILIES)})")
     if a.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
     spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
-                       a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, not a.quiet)
+                       a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, parse_step_grid(a.step_grid),
+                       not a.quiet)
     paths = run_compare(spec)
     print(f"report -> {paths['html']}")
     return 0
@@ -118,9 +139,14 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
     from genlab.evaluate import evaluate_run
     from genlab.metrics.evaluator import load_or_train_evaluator
 
+    data = load_dataset(spec.data, data_dir=spec.data_dir)
+    if spec.families is None:
+        spec.families = tuple(f for f in DEFAULT_FAMILIES if data.kind == "image" or f != "ldm")
     for f in spec.families:  # fail fast on bad overrides, before any training
         _config(spec, f, 0)
-    data = load_dataset(spec.data, data_dir=spec.data_dir)
+    if data.kind == "points" and "ldm" in spec.families:
+        raise ConfigError(f"--families: ldm needs image data (a spatial latent); '{data.name}' is 2-D points "
+                          "(use --families vae,gan,ddpm)")
     device = resolve_device(spec.device)
     spec.out.mkdir(parents=True, exist_ok=True)
     evaluator = load_or_train_evaluator(data, dataset_fingerprint(data), device, progress=spec.progress)
@@ -152,7 +178,7 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
         save_run_artifacts(ema, data, run_dir, seed=0)
         if seed == 0:
             line.set_postfix_str("seed 0: family extras (quality vs steps, edits, ELBO terms)")
-            family_extras(ema, data, evaluator, run_dir, spec.n_curve)
+            family_extras(ema, data, evaluator, run_dir, spec.n_curve, spec.step_grid, spec.n_likelihood)
         line.set_postfix_str(f"seed {seed}: evaluating")
         evaluate_run(run_dir, n_samples=spec.n_eval, seed=0, device=spec.device, evaluator=evaluator, data=data,
                      progress=False, n_likelihood=spec.n_likelihood, n_latent=spec.n_latent)
@@ -166,7 +192,8 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
 def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
     """Gather every run folder's files into the report (the report reads files only)."""
     from genlab.compare_extras import collect_inputs
-    from genlab.report.html import build_results, write_report
+    from genlab.report.results import build_results
+    from genlab.report.write import write_report
 
     inputs = collect_inputs(spec.out, spec.families, spec.seeds)
     meta = {"data": data.name, "data_shape": list(data.info.shape), "n_train": len(data.train),

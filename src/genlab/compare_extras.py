@@ -45,14 +45,14 @@ def quality_probe(data: Dataset, evaluator, n: int):
     return probe
 
 
-def quality_vs_steps(model, data: Dataset, evaluator, n: int) -> dict[str, list[list[float]]]:
-    """For each sampler: [steps, FD, seconds per image] at each step count of STEP_GRID."""
+def quality_vs_steps(model, data: Dataset, evaluator, n: int, grid: dict | None = None) -> dict[str, list[list[float]]]:
+    """For each sampler: [steps, FD, seconds per image] at each step count of the grid (default STEP_GRID)."""
     from genlab.metrics.frechet import frechet_distance
 
     ref = _features(evaluator, data.test)
     out: dict[str, list[list[float]]] = {}
-    for sampler, grid in STEP_GRID.items():
-        for steps in grid:
+    for sampler, counts in (grid or STEP_GRID).items():
+        for steps in counts:
             t0 = time.perf_counter()
             x = generate(model, n, seed=12345, batch_size=500, sampler=sampler, steps=steps)
             dt = (time.perf_counter() - t0) / n
@@ -67,7 +67,8 @@ def elbo_view(model, data: Dataset, n: int = 64) -> dict:
     x = data.test[:n].to(device)
     g = torch.Generator(device).manual_seed(0)
     if hasattr(model, "elbo_terms"):
-        return {k: float(v) for k, v in model.elbo_terms(x, generator=g).items()}
+        terms = model.elbo_terms(x, generator=g)
+        return {"recon_bpd": float(terms["recon"].mean()), "kl_bpd": float(terms["kl"].mean())}
     if hasattr(model, "vlb_terms"):
         v = model.vlb_terms(x, generator=g)
         terms = v["terms"].mean(0)  # [T]: L_0 (decoder), then L_1..L_{T-1}
@@ -76,14 +77,15 @@ def elbo_view(model, data: Dataset, n: int = 64) -> dict:
     raise NotAvailable(f"{model.family}: no ELBO")
 
 
-def family_extras(model, data: Dataset, evaluator, run_dir: Path, n: int) -> None:
+def family_extras(model, data: Dataset, evaluator, run_dir: Path, n: int, grid: dict | None = None,
+                  n_elbo: int = 64) -> None:
     """Write quality_vs_steps.json, elbo_view.json and the editing panels where the family has them."""
     from genlab.edit.panels import save_edit_panels
 
     if "steps" in model.sample_options():
-        atomic_write_json(run_dir / "quality_vs_steps.json", quality_vs_steps(model, data, evaluator, n))
+        atomic_write_json(run_dir / "quality_vs_steps.json", quality_vs_steps(model, data, evaluator, n, grid))
     try:
-        atomic_write_json(run_dir / "elbo_view.json", elbo_view(model, data))
+        atomic_write_json(run_dir / "elbo_view.json", elbo_view(model, data, n_elbo))
     except NotAvailable:
         pass
     if data.kind == "image":

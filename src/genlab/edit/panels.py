@@ -8,6 +8,7 @@ import torch
 
 from genlab.data.dataset import Dataset
 from genlab.edit.cli import centre_box_mask
+from genlab.errors import NotAvailable
 from genlab.visual import save_grid
 
 
@@ -20,8 +21,17 @@ def save_edit_panels(model, data: Dataset, out: Path, n: int = 8) -> list[str]:
     x = data.test[:n].to(device)
     g = torch.Generator(device).manual_seed(0)
     mask = centre_box_mask(data.info.shape, None).to(device).expand_as(x)
-    inpainted = model.edit("inpaint", x, g, mask=mask)
-    save_grid(torch.cat([x, x * mask + (1 - mask) * -1, inpainted]), out / "inpaint.png", nrow=n)
-    rows = [x] + [model.edit("img2img", x, g, strength=s) for s in (0.3, 0.6)]
-    save_grid(torch.cat(rows), out / "img2img.png", nrow=n)
-    return ["inpaint.png", "img2img.png"]
+    written = []
+    try:
+        inpainted = model.edit("inpaint", x, g, mask=mask)
+        save_grid(torch.cat([x, x * mask + (1 - mask) * -1, inpainted]), out / "inpaint.png", nrow=n)
+        written.append("inpaint.png")
+    except NotAvailable:
+        pass
+    try:
+        rows = [x] + [model.edit("img2img", x, g, strength=s) for s in (0.3, 0.6)]
+        save_grid(torch.cat(rows), out / "img2img.png", nrow=n)
+        written.append("img2img.png")
+    except NotAvailable:
+        pass
+    return written
