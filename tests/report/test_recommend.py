@@ -1,0 +1,56 @@
+"""Recommendation sentences are built from the values and change when they change."""
+
+from __future__ import annotations
+
+import copy
+
+from report_inputs import BASE, make_per_family, quality_vs_steps
+
+from genlab.report import build_results
+
+
+def _rec(base=None, qvs=None) -> dict:
+    res = build_results(make_per_family(base), quality_vs_steps=qvs)
+    return {r["topic"] + (r["values"].get("sampler", "") if r["topic"] == "steps" else ""): r
+            for r in res["recommendation"]}
+
+
+def test_best_fidelity_follows_the_numbers():
+    rec = _rec()
+    assert rec["fidelity"]["values"]["family"] == "ddpm"
+    assert rec["fidelity"]["text"].startswith("Best fidelity: ddpm (FD 3.1)")
+    assert "next, ldm (FD 4)" in rec["fidelity"]["text"]
+    b = copy.deepcopy(BASE)
+    b["vae"]["fd"] = 1.0
+    rec = _rec(b)
+    assert rec["fidelity"]["text"].startswith("Best fidelity: vae (FD 1)")
+
+
+def test_fastest_within_ten_percent_of_best_fd():
+    rec = _rec()
+    # only ddpm within 10% of FD 3.1; gan samples 6000/40 = 150x faster
+    assert rec["speed_at_quality"]["values"]["candidates"] == ["ddpm"]
+    assert "gan samples 150x faster" in rec["speed_at_quality"]["text"]
+    b = copy.deepcopy(BASE)
+    b["ldm"]["fd"] = 3.3  # 3.3 <= 3.41: now ldm qualifies and samples faster (300 > 40 img/s)
+    rec = _rec(b)
+    assert rec["speed_at_quality"]["values"]["family"] == "ldm"
+    assert rec["speed_at_quality"]["values"]["candidates"] == ["ddpm", "ldm"]
+
+
+def test_pareto_front_and_likelihood():
+    rec = _rec()
+    # (FD, img/s): ddpm (3.1, 40), ldm (4.0, 300), gan (5.2, 6000); vae (9.8, 5000) is beaten by gan
+    assert rec["trade_off"]["values"]["front"] == ["ddpm", "ldm", "gan"]
+    assert "dominated: vae" in rec["trade_off"]["text"]
+    assert rec["likelihood"]["values"]["family"] == "ddpm"
+    assert "gan (adversarial training defines no likelihood)" in rec["likelihood"]["text"]
+
+
+def test_fewest_steps_within_ten_percent():
+    rec = _rec(qvs=quality_vs_steps())
+    # ddim: FD = 3 + 30/s; best 3.03 at 1000; 3 + 30/s <= 1.1 * 3.03 <=> s >= 90.1 -> 100 steps on the grid
+    assert rec["stepsddim"]["values"]["steps"] == 100
+    assert "10x fewer steps than 1,000" in rec["stepsddim"]["text"]
+    # ddpm: FD = 3 + 300/s; best 3.3 at 1000; s >= 300 / 0.63 = 476.2 -> 500 steps
+    assert rec["stepsddpm"]["values"]["steps"] == 500
