@@ -1,0 +1,230 @@
+"""Variational autoencoder (Kingma & Welling 2014) with beta weighting and an IWAE likelihood bound.
+
+q_phi(z|x) = N(mu, diag(exp(logvar))), p(z) = N(0, I), p_theta(x|z) one of decoder_likelihoods.
+Training minimises recon + beta_eff * KL; likelihoods are reported with the importance-weighted
+bound of Burda et al. 2016 on the discrete data (genlab.data.quantize).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from genlab.data.dataset import DataInfo
+from genlab.data.quantize import bits_per_dim, log_cell_volume, uniform_dequantize
+from genlab.errors import ConfigError
+from genlab.models.base import GenerativeModel, TrainState
+from genlab.models.decoder_likelihoods import make_likelihood, resolve_likelihood_name
+from genlab.models.interpolation import interpolation_path
+from genlab.nn.conv import ConvDecoder, ConvEncoder, latent_grid
+from genlab.nn.mlp import mlp
+
+LOGVAR_RANGE = (-30.0, 20.0)  # clamp on the encoder's log-variance, for numerical safety only
+
+
+@dataclass
+class VAEConfig:
+    """Hyperparameters of a VAE; defaults suit small images and 2-D points."""
+
+    latent_dim: int = 32  # flat latent size
+    likelihood: str = "auto"  # auto | gaussian | gaussian_learned | logistic | bernoulli
+    sigma: float = 0.1  # fixed decoder std of the 'gaussian' likelihood
+    sigma_per_dim: bool = False  # gaussian_learned: per-dimension log sigma from the decoder, else one global
+    beta: float = 1.0  # weight on the KL term (Higgins et al. 2017)
+    kl_warmup_steps: int = 0  # linear KL annealing from 0 to beta over this many steps
+    channels: int = 32  # conv base width
+    channel_mult: tuple[int, ...] = (1, 2, 2)  # widths per resolution; 2^(len-1) total downsampling
+    spatial: bool = False  # spatial latent [z_channels, H/f, W/f] instead of a flat vector
+    z_channels: int = 4  # channels of the spatial latent
+    hidden: int = 256  # MLP width (points)
+    depth: int = 3  # MLP hidden layers (0 gives a linear encoder/decoder)
+    iwae_k: int = 100  # importance samples of log_likelihood
+    iwae_batch: int = 2048  # most decoder evaluations at once in the IWAE bound (bounds memory)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) per example [B], summed over all non-batch dims."""
+    # Kingma & Welling 2014, Appendix B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    return kl.reshape(kl.shape[0], -1).sum(dim=1)
+
+
+def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, I) per example, summed over non-batch dims."""
+    lp = -0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)
+    return lp.reshape(lp.shape[0], -1).sum(dim=1)
+
+
+def diag_gaussian_log_prob(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mu, diag exp(logvar)) per example, summed over non-batch dims."""
+    lp = -0.5 * ((z - mu).pow(2) * torch.exp(-logvar) + logvar + math.log(2 * math.pi))
+    return lp.reshape(lp.shape[0], -1).sum(dim=1)
+
+
+class VAE(GenerativeModel):
+    """VAE with conv networks for images and MLPs for points; see VAEConfig."""
+
+    family = "vae"
+    default_train = {"lr": 1e-3, "batch_size": 128, "warmup_steps": 100, "grad_clip": 1.0, "ema_decay": 0.999}
+
+    def __init__(self, config: VAEConfig, info: DataInfo):
+        super().__init__(config, info)
+        if config.beta < 0:
+            raise ConfigError(f"vae: beta must be >= 0, got {config.beta}")
+        if config.iwae_k < 1:
+            raise ConfigError(f"vae: iwae_k must be >= 1, got {config.iwae_k}")
+        name = resolve_likelihood_name(config.likelihood, info.kind, info.levels)
+        self.likelihood_name = name
+        self.likelihood = make_likelihood(name, info.levels, config.sigma, config.sigma_per_dim)
+        p = self.likelihood.params_per_dim
+        if info.kind == "image":
+            c, h, w = info.shape
+            net = dict(channels=config.channels, channel_mult=tuple(config.channel_mult),
+                       spatial=config.spatial, z_channels=config.z_channels, latent_dim=config.latent_dim)
+            self.encoder = ConvEncoder(c, (h, w), **net)
+            self.decoder = ConvDecoder(c * p, (h, w), **net)
+            if config.spatial:
+                self.latent_shape = (config.z_channels, *latent_grid(h, w, tuple(config.channel_mult)))
+            else:
+                self.latent_shape = (config.latent_dim,)
+        elif info.kind == "points":
+            if config.spatial:
+                raise ConfigError("vae: a spatial latent needs image data")
+            d = info.dim
+            self.encoder = mlp(d, config.hidden, 2 * config.latent_dim, depth=config.depth)
+            self.decoder = mlp(config.latent_dim, config.hidden, d * p, depth=config.depth)
+            self.latent_shape = (config.latent_dim,)
+        else:
+            raise ConfigError(f"vae: unsupported data kind '{info.kind}'")
+
+    # ---- pieces ------------------------------------------------------------------------------
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """q_phi(z|x) parameters (mu, logvar), each [B, *latent_shape]."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar.clamp(*LOGVAR_RANGE)
+
+    def decoder_params(self, z: torch.Tensor) -> torch.Tensor:
+        """Likelihood parameters [B, P*C, H, W] (images) or [B, P*D] (points) of p_theta(x|z)."""
+        return self.decoder(z)
+
+    def _target(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, float]:
+        """Data the likelihood sees, and the log-volume term turning its log density into log P of grid data.
+
+        Continuous likelihoods on discrete data see uniformly dequantized data (Theis et al. 2016):
+        log P(k) >= E_u[log p(y)] + D log(2/levels).
+        """
+        if self.likelihood.discrete or self.info.levels is None:
+            return x, 0.0
+        levels = self.info.levels
+        return uniform_dequantize(x, levels, generator), log_cell_volume(self.info.dim, levels)
+
+    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
+        """z = mu + sigma * eps, eps ~ N(0, I) (Kingma & Welling 2014, eq. 10)."""
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def beta_eff(self, step: int) -> float:
+        """beta times the linear KL warm-up factor min(1, step / kl_warmup_steps)."""
+        if self.config.kl_warmup_steps <= 0:
+            return self.config.beta
+        return self.config.beta * min(1.0, step / self.config.kl_warmup_steps)
+
+    def neg_elbo_parts(self, x: torch.Tensor, generator: torch.Generator | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(recon, kl) in nats per example [B]: recon = -E_q log P(x|z) (one z), kl = KL(q(z|x) || p(z))."""
+        y, log_vol = self._target(x, generator)
+        mu, logvar = self.posterior(x)
+        z = self.reparameterize(mu, logvar, generator)
+        recon = -(self.likelihood.log_prob(self.decoder_params(z), y) + log_vol)
+        return recon, gaussian_kl(mu, logvar)
+
+    # ---- training ----------------------------------------------------------------------------
+    def forward(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, torch.Tensor]:
+        """-ELBO loss with beta-weighted KL: recon + beta_eff * KL, mean over the batch."""
+        recon, kl = self.neg_elbo_parts(batch)
+        recon, kl = recon.mean(), kl.mean()
+        beta = self.beta_eff(state.step)
+        neg_elbo = recon + kl
+        return {"loss": recon + beta * kl, "recon": recon.detach(), "kl": kl.detach(),
+                "elbo": neg_elbo.detach(), "neg_elbo_bpd": bits_per_dim(neg_elbo.detach(), self.info.dim),
+                "beta": torch.tensor(beta, device=batch.device)}
+
+    # ---- likelihood --------------------------------------------------------------------------
+    @torch.no_grad()
+    def iwae_bound(self, x: torch.Tensor, k: int | None = None,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+        """IWAE bound L_K on log p(x) in nats per example [B], on x exactly as given (no dequantization).
+
+        Burda et al. 2016, eq. 8: L_K = E[log (1/K) sum_k p(x, z_k) / q(z_k|x)], z_k ~ q(z|x).
+        A density for continuous likelihoods, log P of grid data for discrete ones.
+        """
+        k = k or self.config.iwae_k
+        mu, logvar = self.posterior(x)
+        b = x.shape[0]
+        chunk = max(1, self.config.iwae_batch // b)
+        log_w = []
+        for start in range(0, k, chunk):
+            kc = min(chunk, k - start)
+            mu_r, lv_r = mu.repeat(kc, *([1] * (mu.dim() - 1))), logvar.repeat(kc, *([1] * (mu.dim() - 1)))
+            x_r = x.repeat(kc, *([1] * (x.dim() - 1)))  # [kc*B, ...], sample-major
+            z = self.reparameterize(mu_r, lv_r, generator)
+            lw = (self.likelihood.log_prob(self.decoder_params(z), x_r) + standard_normal_log_prob(z)
+                  - diag_gaussian_log_prob(z, mu_r, lv_r))
+            log_w.append(lw.reshape(kc, b))
+        return torch.logsumexp(torch.cat(log_w, dim=0), dim=0) - math.log(k)
+
+    @torch.no_grad()
+    def log_likelihood(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """IWAE bound (K = config.iwae_k) on -log P(x) of the discrete data in bits/dim, [B].
+
+        For continuous data (levels None) it is a bound on the negative log density.
+        """
+        y, log_vol = self._target(x, generator)
+        return bits_per_dim(-(self.iwae_bound(y, generator=generator) + log_vol), self.info.dim)
+
+    @torch.no_grad()
+    def elbo_terms(self, x: torch.Tensor,
+                   generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """The two -ELBO terms in bits/dim per example: 'recon' and 'kl' (they sum to the -ELBO bound)."""
+        recon, kl = self.neg_elbo_parts(x, generator)
+        return {"recon": bits_per_dim(recon, self.info.dim), "kl": bits_per_dim(kl, self.info.dim)}
+
+    # ---- use ---------------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Posterior mean mu_phi(x), [B, *latent_shape]."""
+        return self.posterior(x)[0]
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder mean E[x|z] in data space, [B, *info.shape]."""
+        x = self.likelihood.mean(self.decoder_params(z))
+        return x.clamp(-1, 1) if self.info.kind == "image" else x
+
+    def sample_options(self) -> dict[str, object]:
+        return {"temperature": 1.0, "decoder_sample": self.info.kind == "points"}
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0,
+               decoder_sample: bool | None = None) -> torch.Tensor:
+        """z ~ N(0, temperature^2 I), then the decoder mean, or x ~ p(x|z) if decoder_sample (points: yes)."""
+        if decoder_sample is None:
+            decoder_sample = self.info.kind == "points"
+        device = next(self.parameters()).device
+        z = temperature * torch.randn((n, *self.latent_shape), generator=generator, device=device)
+        if not decoder_sample:
+            return self.decode(z)
+        x = self.likelihood.sample(self.decoder_params(z), generator)
+        return x.clamp(-1, 1) if self.info.kind == "image" else x
+
+    @torch.no_grad()
+    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8,
+                    mode: str = "slerp") -> torch.Tensor:
+        """Decoded frames on a lerp/slerp path between the posterior means of x_a and x_b: [steps, *shape]."""
+        shape = tuple(self.info.shape)
+        z_a = self.encode(x_a.reshape(1, *shape))[0]
+        z_b = self.encode(x_b.reshape(1, *shape))[0]
+        return self.decode(interpolation_path(z_a, z_b, steps, mode))
