@@ -167,6 +167,12 @@ def test_trainer_crosses_the_stage_boundary_and_resume_keeps_the_scale(tmp_path,
     assert all("autoencoder/psnr" in r for r in rows[:6]) and all("diffusion/loss" in r for r in rows[6:12])
     scale = float(a.model.scale_factor)
     assert scale != 1.0 and float(a.ema.scale_factor) == scale  # buffers reach the EMA copy
+    live, ema = dict(a.model.autoencoder.named_parameters()), dict(a.ema.autoencoder.named_parameters())
+    with torch.no_grad():
+        for p in ema.values():
+            p.add_(0.01)  # as if the EMA average still lagged behind the frozen autoencoder ...
+    a.ema.sample(2, torch.Generator().manual_seed(0), steps=2)
+    assert all(torch.equal(live[k], ema[k]) for k in live)  # ... sampling restores the frozen weights
 
     calls.clear()
     Trainer(_cfg(8), digits, tmp_path / "b", progress=False).fit()  # boundary at step 4, stops at 8
@@ -180,8 +186,11 @@ def test_trainer_crosses_the_stage_boundary_and_resume_keeps_the_scale(tmp_path,
     assert calls == []  # not re-estimated after resuming past the boundary
     assert float(b.model.scale_factor) == float(saved)
 
-    model, _, _, _ = load_run(tmp_path / "b")
+    model, _, _, _ = load_run(tmp_path / "b")  # the EMA weights, as `genlab sample` loads them
     assert float(model.scale_factor) == float(saved)
+    model.decode(torch.zeros(1, *model.latent_shape))
+    frozen = {k: v for k, v in b.model.autoencoder.named_parameters()}
+    assert all(torch.equal(frozen[k], v) for k, v in model.autoencoder.named_parameters())
     g = torch.Generator().manual_seed(0)
     for sampler in ("ddpm", "ddim", "dpm_solver"):
         x = model.sample(3, g, sampler=sampler, steps=4)

@@ -6,6 +6,11 @@ s = 1 / std(z) is estimated from posterior samples z ~ q(z|x) of training images
 appendix G: "rescale the latent by the component-wise standard deviation", here one scalar as in their
 code) and kept in a buffer. Stage 2 trains the DDPM family's model, unchanged, on u = s z with the
 autoencoder frozen; sampling draws u with any DDPM sampler and decodes D(u / s).
+
+The trainer samples from an EMA of the whole module, whose autoencoder weights still lag behind the frozen
+ones when stage 2 starts. So the frozen weights are also kept as buffers (which the EMA copies, not averages)
+and every use of the autoencoder after stage 1 first restores them: the EMA copy decodes with exactly the
+autoencoder that its diffusion model and scale factor were fitted to.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from genlab.data.dataset import DataInfo, Dataset
 from genlab.data.quantize import bits_per_dim, log_cell_volume, uniform_dequantize
@@ -93,6 +99,18 @@ class LDM(GenerativeModel):
                           clip_x0=False)  # latents are not confined to [-1, 1]
         self.diffusion = DDPM(ddpm, latent_info)
         self.register_buffer("scale_factor", torch.ones(()))  # s: u = s z has unit std on the data
+        self.register_buffer("ae_frozen", torch.zeros((), dtype=torch.bool))
+        self.ae_snapshot = nn.Module()  # the frozen autoencoder's parameters, as buffers
+        for name, p in self.autoencoder.named_parameters():
+            self.ae_snapshot.register_buffer(name.replace(".", "__"), torch.zeros_like(p))
+
+    @torch.no_grad()
+    def _ae(self) -> KLAutoencoder:
+        """The autoencoder, with the frozen stage-1 weights restored once stage 2 has begun."""
+        if bool(self.ae_frozen):
+            for name, p in self.autoencoder.named_parameters():
+                p.copy_(getattr(self.ae_snapshot, name.replace(".", "__")))
+        return self.autoencoder
 
     # ---- training ----------------------------------------------------------------------------
     def optimizer_groups(self) -> dict[str, dict]:
@@ -116,9 +134,12 @@ class LDM(GenerativeModel):
         self.scale_factor.fill_(1.0 / z.std().clamp_min(1e-8))
         levels = self.info.levels
         self.autoencoder.fit_sigma(uniform_dequantize(x, levels, g) if levels else x, z)
+        for name, p in self.autoencoder.named_parameters():
+            getattr(self.ae_snapshot, name.replace(".", "__")).copy_(p)
+        self.ae_frozen.fill_(True)
 
     def _latent_sample(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        mu, logvar = self.autoencoder.posterior(x)
+        mu, logvar = self._ae().posterior(x)
         return self.autoencoder.sample_posterior(mu.float(), logvar.float(), generator)
 
     def forward(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, torch.Tensor]:
@@ -168,12 +189,12 @@ class LDM(GenerativeModel):
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Scaled posterior mean s mu(x), [B, *latent_shape] (the space the diffusion model lives in)."""
-        return self.autoencoder.posterior(x)[0] * self.scale_factor
+        return self._ae().posterior(x)[0] * self.scale_factor
 
     @torch.no_grad()
     def decode(self, u: torch.Tensor) -> torch.Tensor:
         """Image D(u / s) in [-1, 1] from a scaled latent u."""
-        return self.autoencoder.decode(u / self.scale_factor).clamp(-1, 1)
+        return self._ae().decode(u / self.scale_factor).clamp(-1, 1)
 
     @torch.no_grad()
     def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp") -> torch.Tensor:
@@ -235,7 +256,7 @@ class LDM(GenerativeModel):
         where -log p(z) <= L_vlb(s z) - d log s (latent_nll) and E_q log q(z|x) = -1/2 sum(1 + log 2 pi + logvar).
         Each expectation is estimated with one draw, so the result is an unbiased estimate of the bound.
         """
-        ae = self.autoencoder
+        ae = self._ae()
         levels = self.info.levels
         y = uniform_dequantize(x, levels, generator) if levels else x
         log_vol = log_cell_volume(self.info.dim, levels) if levels else 0.0
