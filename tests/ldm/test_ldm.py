@@ -91,7 +91,7 @@ def test_latent_bound_matches_the_closed_form_under_the_optimal_denoiser(s):
     E[latent_nll(z)] must equal d (that bound - log s), the -d log s being the change of variables z -> u, and
     must stay above the exact differential entropy of z ~ N(0, s^-2 I)."""
     info = DataInfo("toy", "image", (1, 8, 8), 17)
-    model = LDM(LDMConfig(**{**TINY, "T": 1000}), info)
+    model = LDM(LDMConfig(**{**TINY, "T": 1000, "prediction": "eps"}), info)
     ab_all = model.diffusion.process.alpha_bar.float()
 
     def optimal_eps(u_t, t):

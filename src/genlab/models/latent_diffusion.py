@@ -46,7 +46,9 @@ class LDMConfig:
     # ---- stage 2: DDPM on the scaled latent (see DDPMConfig)
     T: int = 1000
     schedule: str = "linear"
-    prediction: str = "eps"
+    # v (Salimans & Ho 2022): x0 = sqrt(ab) x_t - sqrt(1 - ab) v stays bounded at large t, where an eps-net's
+    # x0 = (x_t - sqrt(1 - ab) eps) / sqrt(ab) amplifies its error ~150x and, unclipped on latents, blows up
+    prediction: str = "v"
     loss: str = "simple"
     variance: str = "fixed_small"
     vlb_weight: float = 0.001
@@ -210,8 +212,9 @@ class LDM(GenerativeModel):
             return self.decode(interpolation_path(u_a[0], u_b[0], steps, "lerp"))
         if mode != "slerp":
             raise ConfigError(f"ldm interpolates by 'slerp' of DDIM-inverted latents or 'lerp', not '{mode}'")
-        u = interpolate(self.diffusion.denoiser(clip_x0=False), self.diffusion.process.alpha_bar, u_a, u_b,
-                        self.diffusion._grid(), steps)
+        process, c = self.diffusion.process, self.config
+        u = interpolate(self.diffusion.denoiser(clip_x0=False), process.alpha_bar, u_a, u_b,
+                        timestep_grid(process.T, c.steps, c.spacing), steps)
         return self.decode(u)
 
     @torch.no_grad()
