@@ -81,9 +81,11 @@ class KLAutoencoder(nn.Module):
                 "kl": kl.detach(), "latent_std": mu.detach().float().std()}
 
     @torch.no_grad()
-    def fit_sigma(self, y: torch.Tensor, z: torch.Tensor) -> None:
+    def fit_sigma(self, y: torch.Tensor, z: torch.Tensor, chunk: int = 500) -> None:
         """Set sigma to its maximum-likelihood value sqrt(mean (y - D(z))^2) on data y and latents z."""
-        self.log_sigma.fill_(0.5 * torch.log((y - self.decode(z)).float().pow(2).mean().clamp_min(1e-12)))
+        sq = sum(float((y[i:i + chunk] - self.decode(z[i:i + chunk])).float().pow(2).sum())
+                 for i in range(0, len(y), chunk))
+        self.log_sigma.fill_(0.5 * math.log(max(sq / y.numel(), 1e-12)))
 
 
 def gaussian_nll(y: torch.Tensor, mean: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
