@@ -257,7 +257,9 @@ class LDM(GenerativeModel):
         and for p(y) = int p(y|z) p(z) dz, any q(z|x) gives the ELBO (Kingma & Welling 2014, eq. 3)
             -log p(y) <= E_q[-log N(y; D(z), sigma^2 I) + log q(z|x) - log p(z)],
         where -log p(z) <= L_vlb(s z) - d log s (latent_nll) and E_q log q(z|x) = -1/2 sum(1 + log 2 pi + logvar).
-        Each expectation is estimated with one draw, so the result is an unbiased estimate of the bound.
+        Each expectation is estimated with one draw, so the result is an unbiased estimate of the bound. With the
+        paper's tiny kl_weight the posterior variances shrink and E_q log q(z|x) is large, so the bound is loose
+        (7.4 bits/dim on digits after 1000 steps, above the 4.09 of a uniform model): valid, not competitive.
         """
         ae = self._ae()
         levels = self.info.levels
