@@ -17,9 +17,10 @@ def _results(out):
 
 
 def _cells(results):
-    """Every (row, family) cell of the comparison table in results.json."""
-    for row in results["table"]:
-        yield from ((row, fam, cell) for fam, cell in row["cells"].items())
+    """Every (row, family, metric) cell of the comparison table in results.json."""
+    for row in results["rows"]:
+        for fam, cells in row["cells"].items():
+            yield from ((row, fam, key, cell) for key, cell in cells.items())
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +54,19 @@ def test_results_json_holds_every_table_cell(digits_compare):
     metrics = {fam: json.loads((digits_compare / "runs" / f"{fam}-seed0" / "metrics.json").read_text())
                for fam in ("vae", "gan", "ddpm", "ldm")}
     cells = list(_cells(results))
-    assert {fam for _, fam, _ in cells} == {"vae", "gan", "ddpm", "ldm"}
-    for row, fam, cell in cells:
-        assert ("mean" in cell) or (cell.get("available") is False and cell.get("reason")), (row["axis"], fam)
-    # the FD cell of each family is exactly the number in that run's metrics.json
-    fd_cells = {fam: cell for row, fam, cell in cells if row.get("metric") == "fd"}
+    assert {fam for _, fam, _, _ in cells} == {"vae", "gan", "ddpm", "ldm"}
+    assert {row["axis"] for row, _, _, _ in cells} >= {"fidelity", "diversity", "likelihood", "latent_space"}
+    for row, fam, key, cell in cells:
+        assert ("mean" in cell) or (cell.get("available") is False and cell.get("reason")), (row["axis"], fam, key)
+    # each table cell is exactly the number in that run's metrics.json
+    fd_cells = {fam: cell for _, fam, key, cell in cells if key == "fd"}
+    assert set(fd_cells) == set(metrics)
     for fam, cell in fd_cells.items():
         assert cell["mean"] == pytest.approx(metrics[fam]["fidelity"]["fd"])
-    gan_bpd = [cell for row, fam, cell in cells if row.get("metric") == "bpd" and fam == "gan"]
-    assert gan_bpd and gan_bpd[0]["available"] is False
+    bpd = {fam: cell for _, fam, key, cell in cells if key == "bpd"}
+    assert bpd["gan"]["available"] is False and "likelihood" in bpd["gan"]["reason"]
+    assert bpd["vae"]["mean"] == pytest.approx(metrics["vae"]["likelihood"]["bits_per_dim"])
+    assert all(row["verdict"] in ("agrees", "disagrees", "partly", "not testable") for row in results["rows"])
 
 
 def test_rerun_skips_finished_families(digits_compare, capsys):
@@ -76,7 +81,7 @@ def test_ring8_compare_has_scatter_plots_and_mode_metrics(tmp_path):
     out = tmp_path / "cmp"
     assert main(["compare", "--data", "ring8", "--steps", "20", "--out", str(out), *TINY]) == 0
     results = _results(out)
-    fams = {fam for _, fam, _ in _cells(results)}
+    fams = {fam for _, fam, _, _ in _cells(results)}
     assert fams == {"vae", "gan", "ddpm"}
     metrics = json.loads((out / "runs" / "gan-seed0" / "metrics.json").read_text())
     assert metrics["mode_collapse"]["modes_total"] == 8
