@@ -207,6 +207,7 @@ class Trainer:
         unit = {"steps": "step", "images": "img", "seconds": "s"}[self.budget.kind]
         bar = self.outer_bar or tqdm(total=round(self.budget.total), unit=unit, disable=not self.progress,
                                      dynamic_ncols=True, desc=f"{self.cfg.family} on {self.data.name}")
+        bar.unit = unit
         bar.reset(total=round(self.budget.total))
         bar.update(round(self.budget.used(self.step, self.images_seen, self.elapsed)))
         start = self.budget.progress(self.step, self.images_seen, self.elapsed)
