@@ -114,7 +114,7 @@ class Trainer:
         self.train_x = data.train.to(self.device)
         self.batches = BatchSchedule(len(self.train_x), t.batch_size, t.seed, self.dist)
         self.step, self.images_seen, self.elapsed = 0, 0, 0.0
-        self.started_groups: list[str] = []
+        self.started_groups: dict[str, int] = {}  # group -> the step it first trained (its warm-up starts there)
         self.last_checkpoint: Path | None = None
         if resume:
             self._resume()
@@ -144,15 +144,16 @@ class Trainer:
         for name, opt in self.optimizers.items():
             restore_optimizer(name, opt, record, tensors)
         self.step, self.images_seen = record["step"], record["images_seen"]
-        self.elapsed, self.started_groups = record["elapsed_seconds"], list(record["started_groups"])
+        self.elapsed, self.started_groups = record["elapsed_seconds"], dict(record["started_groups"])
 
     # ---- the loop --------------------------------------------------------------------------------
-    def _set_lr(self) -> float:
+    def _set_lr(self, group: str) -> float:
+        """Linear warm-up counted from the group's first step (a later stage, e.g. latent diffusion's second,
+        warms up its fresh optimizer too)."""
         warm = self.cfg.train.warmup_steps
-        factor = min(1.0, (self.step + 1) / warm) if warm > 0 else 1.0
-        for name, opt in self.optimizers.items():
-            for g in opt.param_groups:
-                g["lr"] = self.base_lr[name] * factor
+        factor = min(1.0, (self.step - self.started_groups[group] + 1) / warm) if warm > 0 else 1.0
+        for g in self.optimizers[group].param_groups:
+            g["lr"] = self.base_lr[group] * factor
         return factor
 
     def _update(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, float]:
@@ -220,11 +221,11 @@ class Trainer:
             torch.manual_seed(step_seed(t.seed, self.step, self.dist.rank))
             state = self._state()
             batch = self.train_x[self.batches.indices(self.step).to(self.device)]
-            lr_factor = self._set_lr()
             for group in self.model.plan(state):
                 if group not in self.started_groups:
                     self.model.on_group_start(group, self.data, state)
-                    self.started_groups.append(group)
+                    self.started_groups[group] = self.step
+                lr_factor = self._set_lr(group)
                 for k, v in self._update(group, batch, state).items():
                     running.setdefault(f"{group}/{k}" if group != "main" else k, []).append(v)
             update_ema(self.ema, self.model, t.ema_decay, self.step)
