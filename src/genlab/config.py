@@ -46,7 +46,7 @@ class TrainConfig:
     log_every: int = 10
     sample_every: int = 500
     checkpoint_every: int = 500
-    eval_every: int = 0  # family diagnostics (e.g. GAN mode coverage on 2-D data); 0 = off
+    eval_every: int = 250  # family diagnostics (e.g. GAN mode coverage on 2-D mixtures); 0 = off
     keep_checkpoints: int = 2
     n_grid: int = 64  # samples in each saved grid
 

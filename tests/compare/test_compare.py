@@ -77,12 +77,19 @@ def test_rerun_skips_finished_families(digits_compare, capsys):
     assert before == after
 
 
-def test_ring8_compare_has_scatter_plots_and_mode_metrics(tmp_path):
+def test_ring8_compare_with_two_seeds_has_mode_metrics_and_spreads(tmp_path):
     out = tmp_path / "cmp"
-    assert main(["compare", "--data", "ring8", "--steps", "20", "--out", str(out), *TINY]) == 0
+    assert main(["compare", "--data", "ring8", "--steps", "20", "--seeds", "2", "--out", str(out), *TINY]) == 0
     results = _results(out)
     fams = {fam for _, fam, _, _ in _cells(results)}
-    assert fams == {"vae", "gan", "ddpm"}
+    assert fams == {"vae", "gan", "ddpm"}  # no latent diffusion on 2-D points
+    fd = {fam: cell for _, fam, key, cell in _cells(results) if key == "fd"}
+    for fam, cell in fd.items():
+        runs = [json.loads((out / "runs" / f"{fam}-seed{s}" / "metrics.json").read_text())["fidelity"]["fd"]
+                for s in (0, 1)]
+        assert cell["n"] == 2 and cell["mean"] == pytest.approx(sum(runs) / 2)
+        assert cell["std"] == pytest.approx(abs(runs[0] - runs[1]) / 2 ** 0.5, rel=1e-6) or \
+            cell["std"] == pytest.approx(abs(runs[0] - runs[1]) / 2, rel=1e-6)
     metrics = json.loads((out / "runs" / "gan-seed0" / "metrics.json").read_text())
     assert metrics["mode_collapse"]["modes_total"] == 8
     assert (out / "runs" / "gan-seed0" / "samples" / "final.png").is_file()
@@ -102,3 +109,19 @@ def test_report_opens_in_headless_chromium(digits_compare, tmp_path):
     n_img = dom.count("<img")
     assert n_img >= 8
     assert 'data-broken-images="0"' in dom, "an image failed to decode"
+
+
+def test_metrics_made_under_another_protocol_are_refused(digits_compare, tmp_path):
+    from genlab.compare import CompareSpec, write_compare_report
+    from genlab.data import load_dataset
+    from genlab.errors import GenlabError
+
+    out = tmp_path / "copy"
+    shutil.copytree(digits_compare, out)
+    path = out / "runs" / "gan-seed0" / "metrics.json"
+    m = json.loads(path.read_text())
+    m["protocol"]["n_samples"] = 5000
+    path.write_text(json.dumps(m))
+    spec = CompareSpec(data="digits", families=("vae", "gan", "ddpm", "ldm"), out=out)
+    with pytest.raises(GenlabError, match="n_samples"):
+        write_compare_report(spec, load_dataset("digits"))
