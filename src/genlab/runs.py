@@ -17,10 +17,19 @@ _RUN = re.compile(r"^(\d{5})-(.+)$")
 
 
 def new_run_dir(root: str | Path, name: str) -> Path:
-    """The next numbered run folder under root (not created)."""
+    """Create and return the next numbered run folder under root. mkdir is atomic, so two trainings
+    started at once in the same root never share a folder."""
     root = Path(root)
-    numbers = [int(m.group(1)) for p in root.glob("*") if (m := _RUN.match(p.name))] if root.is_dir() else []
-    return root / f"{(max(numbers) + 1 if numbers else 0):05d}-{name}"
+    root.mkdir(parents=True, exist_ok=True)
+    numbers = [int(m.group(1)) for p in root.glob("*") if (m := _RUN.match(p.name))]
+    n = max(numbers) + 1 if numbers else 0
+    while True:
+        path = root / f"{n:05d}-{name}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
 
 
 def latest_run_dir(root: str | Path, name: str) -> Path | None:

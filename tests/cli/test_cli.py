@@ -89,3 +89,11 @@ def test_every_command_has_help(capsys):
         with pytest.raises(SystemExit) as e:
             main(cmd)
         assert e.value.code == 0
+
+
+def test_run_folders_are_reserved_atomically(tmp_path):
+    from genlab.runs import new_run_dir
+
+    a, b = new_run_dir(tmp_path, "vae-digits"), new_run_dir(tmp_path, "vae-digits")
+    assert a.name == "00000-vae-digits" and b.name == "00001-vae-digits" and a.is_dir() and b.is_dir()
+    assert new_run_dir(tmp_path, "gan-ring8").name == "00002-gan-ring8"
