@@ -75,7 +75,11 @@ def test_likelihood_gan_has_none_and_flips_if_it_has_one():
     rows = _rows()
     lik = {c["evidence"].split(" ")[0] + ":" + c["claim"]: c["holds"] for c in rows["likelihood"]["comparisons"]}
     assert lik["gan:GAN has no likelihood"] is True
-    assert lik["ldm:an ELBO gives a bound in bits/dim"] is False  # ldm reported its bpd unavailable
+    assert lik["ddpm:an ELBO gives a bound in bits/dim"] is True
+    assert not any(k.startswith("ldm") for k in lik)  # a latent model's bound is over latents: not compared
+    rows = _rows(_base(ddpm__bpd={"available": False, "reason": "no bound"}))
+    ddpm = next(c for c in rows["likelihood"]["comparisons"] if c["evidence"].startswith("ddpm"))
+    assert ddpm["holds"] is False and "no bound" in ddpm["evidence"]
     rows = _rows(_base(gan__bpd=2.0))
     gan = next(c for c in rows["likelihood"]["comparisons"] if c["claim"] == "GAN has no likelihood")
     assert gan["holds"] is False and "gan NLL bound = 2" in gan["evidence"]

@@ -33,9 +33,15 @@ def _floor_line(ax, floor_fd: float | None) -> None:
         ax.axhline(floor_fd, color="grey", ls=":", lw=1, label="real vs real floor")
 
 
-def loss_curves(curves: Curves) -> bytes | None:
-    """One panel per family: every logged loss term against the optimizer step."""
-    fams = [f for f, rows in curves.items() if rows]
+def _colours(families: list[str]) -> dict[str, str]:
+    """One fixed colour per family, the same in every figure."""
+    return {f: f"C{i % 10}" for i, f in enumerate(families)}
+
+
+def loss_curves(curves: Curves, families: list[str] | None = None) -> bytes | None:
+    """One panel per family (in `families` order): every logged loss term against the optimizer step."""
+    order = list(families or []) + [f for f in curves if f not in (families or [])]
+    fams = [f for f in order if curves.get(f)]
     if not fams:
         return None
     plt = _plt()
@@ -60,15 +66,17 @@ def loss_curves(curves: Curves) -> bytes | None:
     return _png(fig)
 
 
-def quality_vs_time(qvt: QualityVsTime, floor_fd: float | None = None) -> bytes | None:
+def quality_vs_time(qvt: QualityVsTime, floor_fd: float | None = None,
+                    families: list[str] | None = None) -> bytes | None:
     """FD against training seconds, one line per family."""
     series = {f: sorted(pts) for f, pts in qvt.items() if pts}
     if not series:
         return None
+    colour = _colours(list(families or []) + [f for f in series if f not in (families or [])])
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for fam, pts in series.items():
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=fam)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, color=colour[fam], label=fam)
     _floor_line(ax, floor_fd)
     if all(p[1] > 0 for pts in series.values() for p in pts):
         ax.set_yscale("log")
@@ -80,18 +88,24 @@ def quality_vs_time(qvt: QualityVsTime, floor_fd: float | None = None) -> bytes 
 
 
 def quality_vs_steps(qvs: QualityVsSteps, one_step: dict[str, tuple[float, float]] | None = None,
-                     floor_fd: float | None = None) -> bytes | None:
+                     floor_fd: float | None = None, families: list[str] | None = None) -> bytes | None:
     """FD against sampling steps (NFE): one line per diffusion family and sampler, one-step families as points."""
     lines = {(f, s): sorted(pts) for f, samplers in qvs.items() for s, pts in samplers.items() if pts}
     one_step = one_step or {}
     if not lines and not one_step:
         return None
+    names = list(families or [])
+    names += [f for f in [*qvs, *one_step] if f not in names]
+    colour = _colours(names)
+    styles = {}
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for (fam, sampler), pts in lines.items():
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=f"{fam} / {sampler}")
+        ls = styles.setdefault(sampler, ("-", "--", ":", "-.")[len(styles) % 4])
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, ls=ls, color=colour[fam],
+                label=f"{fam} / {sampler}")
     for fam, (nfe, fd) in one_step.items():
-        ax.scatter([nfe], [fd], marker="*", s=90, zorder=3, label=f"{fam} (one step)")
+        ax.scatter([nfe], [fd], marker="*", s=90, zorder=3, color=colour[fam], label=f"{fam} (one step)")
     _floor_line(ax, floor_fd)
     ax.set_xscale("log")
     ys = [p[1] for pts in lines.values() for p in pts] + [v[1] for v in one_step.values()]
@@ -136,16 +150,19 @@ def elbo_view(elbo: ElboView) -> bytes | None:
 def all_figures(results: dict) -> dict[str, tuple[str, bytes]]:
     """name -> (caption, PNG bytes) for every figure the results have data for, in report order."""
     floor_fd = (results.get("floor") or {}).get("fd")
+    fams = list(results.get("families", []))
     one_step = {}
     for fam, cells in results.get("metrics", {}).items():
         nfe, fd = cells.get("nfe", {}), cells.get("fd", {})
         if nfe.get("available") and fd.get("available") and nfe["mean"] == 1:
             one_step[fam] = (1.0, fd["mean"])
     made = {
-        "loss_curves": ("Training losses (seed 0) against optimizer step", loss_curves(results.get("curves", {}))),
-        "quality_vs_time": ("FD against training time", quality_vs_time(results.get("quality_vs_time", {}), floor_fd)),
+        "loss_curves": ("Training losses (seed 0) against optimizer step",
+                        loss_curves(results.get("curves", {}), fams)),
+        "quality_vs_time": ("FD against training time",
+                            quality_vs_time(results.get("quality_vs_time", {}), floor_fd, fams)),
         "quality_vs_steps": ("FD against the number of sampling steps (NFE); one-step families as stars",
-                             quality_vs_steps(results.get("quality_vs_steps", {}), one_step, floor_fd)),
+                             quality_vs_steps(results.get("quality_vs_steps", {}), one_step, floor_fd, fams)),
         "elbo_view": ("The ELBO view (seed 003): VAE reconstruction vs KL, diffusion per-step L_t, all in bits/dim",
                       elbo_view(results.get("elbo_view", {}))),
     }

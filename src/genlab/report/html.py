@@ -14,18 +14,20 @@ _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;margin:0 auto;
-max-width:1280px;padding:24px 32px;background:#fff}
+max-width:1440px;padding:24px 32px;background:#fff}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .meta{color:#555;margin-bottom:16px}
 table{border-collapse:collapse;width:100%;margin:8px 0 4px;font-size:13px}
 th,td{border:1px solid #ddd;padding:5px 7px;vertical-align:top;text-align:left}
-th{background:#f4f5f7}td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
-.na{color:#888}.claim{color:#444;font-style:italic;max-width:260px}.because{color:#555;font-size:12px}
+th{background:#f4f5f7}td.num{font-variant-numeric:tabular-nums}.v{white-space:nowrap}
+.na{color:#888;font-size:12px}.claim{color:#444;font-style:italic;min-width:200px}
+ul.because{color:#444;font-size:12px;margin:4px 0 0;padding-left:0;list-style:none;min-width:280px}
+.ok{color:#17723b}.no{color:#b3261e}.nt{color:#777}
 .verdict{font-weight:600;white-space:nowrap}.agrees{color:#17723b}.disagrees{color:#b3261e}
 .partly{color:#9a6700}.not-testable{color:#777}
-.grid{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-size:12px;color:#555}
+.wide{overflow-x:auto}.grid{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-size:12px;color:#555}
 img{image-rendering:pixelated;max-width:100%;border:1px solid #eee}
-.fig img{image-rendering:auto}ul.rec li{margin:3px 0}small{color:#666}
+.grid img{min-width:128px}.fig img{image-rendering:auto}ul.rec li{margin:3px 0}small{color:#666}
 """
 
 # Sets data attributes on <body> once everything is loaded: how many <img> there are, how many failed to decode.
@@ -44,9 +46,19 @@ def data_uri(data: bytes, mime: str = "image/png") -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _cell_html(cell: dict, key: str) -> str:
-    text = escape(cell_text(cell, key))
-    return text if cell.get("available") else f'<span class="na">{text}</span>'
+def _cell_html(cell: dict, key: str, with_unit: bool = True) -> str:
+    text = escape(cell_text(cell, key, with_unit))
+    return f'<span class="v">{text}</span>' if cell.get("available") else f'<span class="na">{text}</span>'
+
+
+def _comparisons(row: dict) -> str:
+    """One line per predicate: a mark (holds, fails, not testable), the comparison, and the claim it tests."""
+    items = []
+    for c in row["comparisons"]:
+        cls, mark = {True: ("ok", "✓"), False: ("no", "✗"), None: ("nt", "–")}[c["holds"]]
+        items.append(f"<li><span class='{cls}'>{mark}</span> {escape(c['evidence'])} "
+                     f"<small>({escape(c['claim'])})</small></li>")
+    return "<ul class='because'>" + "".join(items) + "</ul>"
 
 
 def _metric_head(key: str) -> str:
@@ -59,19 +71,18 @@ def claims_table(results: dict) -> str:
     """The measured comparison table: axis, metrics, one column per family, the claim, the verdict."""
     fams = results["families"]
     head = "".join(f"<th>{escape(f)}</th>" for f in fams)
-    out = ["<table class='claims'><thead><tr><th>axis</th><th>metric (unit, ↓/↑ better)</th>", head,
+    out = ["<div class='wide'><table class='claims'><thead><tr><th>axis</th><th>metric (unit, ↓/↑ better)</th>", head,
            "<th>the articles claim</th><th>verdict on this data</th></tr></thead><tbody>"]
     for row in results["rows"]:
         keys = [m["key"] for m in row["metrics"]]
         metrics = "<br>".join(_metric_head(k) for k in keys)
-        cells = "".join("<td class='num'>" + "<br>".join(_cell_html(row["cells"][f][k], k) for k in keys)
+        cells = "".join("<td class='num'>" + "<br>".join(_cell_html(row["cells"][f][k], k, False) for k in keys)
                         + "</td>" for f in fams)
         v = row["verdict"]
         out.append(f"<tr><th>{escape(row['title'])}</th><td>{metrics}</td>{cells}"
                    f"<td class='claim'>{escape(row['claim'])}</td>"
-                   f"<td><span class='verdict {v.replace(' ', '-')}'>{escape(v)}</span>"
-                   f"<div class='because'>{escape(row['because'])}</div></td></tr>")
-    out.append("</tbody></table>")
+                   f"<td><span class='verdict {v.replace(' ', '-')}'>{escape(v)}</span>{_comparisons(row)}</td></tr>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 

@@ -31,7 +31,7 @@ def render_markdown(results: dict, figure_files: dict[str, tuple[str, str]],
            "|" + "---|" * (len(fams) + 4)]
     for row in results["rows"]:
         keys = [m["key"] for m in row["metrics"]]
-        cells = [" <br> ".join(_md(cell_text(row["cells"][f][k], k)) for k in keys) for f in fams]
+        cells = [" <br> ".join(_md(cell_text(row["cells"][f][k], k, False)) for k in keys) for f in fams]
         out.append(f"| {_md(row['title'])} | {' <br> '.join(_md(_head(k)) for k in keys)} | " + " | ".join(cells)
                    + f" | {_md(row['claim'])} | **{row['verdict']}**: {_md(row['because'])} |")
     out += ["", "mean ± std over seeds (std only with more than one seed). Verdicts compare per-family means only.",
