@@ -39,7 +39,10 @@ class LDMConfig:
     downsample: int | None = None  # latent = image / downsample; None: 2 below 16x16 images, else 4
     ae_channels: int = 32  # conv base width
     ae_channel_mult: tuple[int, ...] | None = None  # one per resolution; None: (1, 2, 2, ...) from downsample
-    kl_weight: float = 1e-6  # weight of KL(q(z|x) || N(0, I)) against the summed squared error
+    # weight of KL(q(z|x) || N(0, I)) against the summed squared error. Rombach et al. use 1e-6 beside a
+    # perceptual loss; with plain squared error 1e-2 keeps the latent smooth enough to diffuse (digits: clearly
+    # more recognisable samples after 800 steps than 1e-6, at ~1 dB lower reconstruction PSNR)
+    kl_weight: float = 1e-2
     ae_lr: float = 1e-3  # learning rate of the 'autoencoder' group (the 'diffusion' group uses train.lr)
     stage1_fraction: float = 0.3  # share of the training budget spent on the autoencoder
     scale_images: int = 2000  # training images used to estimate the latent scale factor
@@ -52,7 +55,7 @@ class LDMConfig:
     loss: str = "simple"
     variance: str = "fixed_small"
     vlb_weight: float = 0.001
-    channels: int | None = None  # U-Net base channels; None: chosen from the latent shape
+    channels: int | None = 48  # latent U-Net base channels (the latent is small: width is cheap there)
     channel_mults: tuple[int, ...] | None = None
     blocks_per_level: int | None = None
     attn_levels: int = 1
@@ -78,7 +81,7 @@ class LDM(GenerativeModel):
     """Latent diffusion model: KL autoencoder + DDPM on the scaled latent; samplers ddpm, ddim, dpm_solver."""
 
     family = "ldm"
-    default_train = {"lr": 3e-4, "batch_size": 128, "betas": (0.9, 0.999), "warmup_steps": 100,
+    default_train = {"lr": 1e-3, "batch_size": 128, "betas": (0.9, 0.999), "warmup_steps": 100,
                      "grad_clip": 1.0, "ema_decay": 0.999}
 
     def __init__(self, config: LDMConfig, info: DataInfo):

@@ -59,7 +59,9 @@ class DDPM(GenerativeModel):
 
     family = "ddpm"
     default_train = {
-        "lr": 2e-4,
+        # Ho et al. use 2e-4 on CIFAR-10; on short CPU budgets with genlab's small U-Nets 1e-3 (with warm-up and
+        # clipping) gave visibly cleaner digits after 800 steps. Large runs: --set train.lr=2e-4.
+        "lr": 1e-3,
         "batch_size": 128,
         "betas": (0.9, 0.999),
         "warmup_steps": 100,
