@@ -197,7 +197,9 @@ def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
 
     inputs = collect_inputs(spec.out, spec.families, spec.seeds)
     meta = {"data": data.name, "data_shape": list(data.info.shape), "n_train": len(data.train),
-            "n_test": len(data.test), "budget": spec.budget_fields(), "seeds": spec.seeds,
+            "n_test": len(data.test), "seeds": spec.seeds,
+            "budget": "per family: " + ", ".join(f"{v} {k}" if k != "budget" else f"{v} wall clock"
+                                                 for k, v in spec.budget_fields().items()),
             "families": list(spec.families), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
             "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "
                        f"{'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'CPU'}",
