@@ -224,6 +224,8 @@ def main() -> None:
              f"at {a.attn_levels} lowest level(s), memory format {describe_format(g_rec['memory_format'])}",
              f"diffusers UNet2DModel: block_out_channels ({width}, {2 * width}, {2 * width}), 1 layer/block, "
              f"attention at the lowest level, memory format {describe_format(d_rec['memory_format'])}",
+             "samplers: genlab's DDIM on its default 'trailing' timestep grid with x0 clipped to [-1, 1]; diffusers' "
+             "DDIMScheduler with its defaults from the DDPM config (timestep_spacing 'leading', clip_sample true)",
              f"genlab FD / diffusers FD = {ratio:.3f} (target: <= 0.333, "
              f"{'met' if ratio <= 1 / 3 else 'not met'})",
              f"sample grids: {', '.join(grids.values())}"]

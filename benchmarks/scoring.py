@@ -83,7 +83,7 @@ def save_grid(x: torch.Tensor, path: Path, title: str, n: int = 64) -> Path:
     cols = 8
     rows = (len(x) + cols - 1) // cols
     h, w = x.shape[-2:]
-    canvas = torch.full((rows * (h + 2), cols * (w + 2)), -1.0)
+    canvas = torch.zeros((rows * (h + 2), cols * (w + 2)))  # grey borders between images
     for i, img in enumerate(x):
         r, c = divmod(i, cols)
         canvas[r * (h + 2) + 1:r * (h + 2) + 1 + h, c * (w + 2) + 1:c * (w + 2) + 1 + w] = img[0]
