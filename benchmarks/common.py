@@ -34,11 +34,13 @@ def machine() -> dict:
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 
-def write_results(name: str, payload: dict, table_rows: list[list], header: list[str], notes: list[str]) -> Path:
-    """results/<name>.json and results/<name>.md (a table plus the machine and notes)."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write_results(name: str, payload: dict, table_rows: list[list], header: list[str], notes: list[str],
+                  out: Path | None = None) -> Path:
+    """<out>/<name>.json and <out>/<name>.md (a table plus the machine and notes); out defaults to results/."""
+    out = Path(out) if out is not None else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": name, "machine": machine(), **payload}
-    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=1, default=float))
+    (out / f"{name}.json").write_text(json.dumps(payload, indent=1, default=float))
     m = payload["machine"]
     lines = [f"# {name}", "", f"{m['date']} · {m['cpu']} ({m['cores']} cores, {m['torch_threads']} torch threads)"
              f" · GPU: {m['gpu'] or 'none'} · torch {m['torch']} · genlab {m['genlab_commit']}", "",
@@ -46,5 +48,5 @@ def write_results(name: str, payload: dict, table_rows: list[list], header: list
     for row in table_rows:
         lines.append("| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row) + " |")
     lines += [""] + [f"- {n}" for n in notes]
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
-    return RESULTS / f"{name}.md"
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
+    return out / f"{name}.md"
