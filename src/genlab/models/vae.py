@@ -41,7 +41,7 @@ class VAEConfig:
     hidden: int = 256  # MLP width (points)
     depth: int = 3  # MLP hidden layers (0 gives a linear encoder/decoder)
     iwae_k: int = 100  # importance samples of log_likelihood
-    iwae_batch: int = 2048  # most decoder evaluations at once in the IWAE bound (bounds memory)
+    iwae_batch: int = 1024  # most decoder evaluations at once in the IWAE bound (bounds memory)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
