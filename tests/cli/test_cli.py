@@ -97,3 +97,12 @@ def test_run_folders_are_reserved_atomically(tmp_path):
     a, b = new_run_dir(tmp_path, "vae-digits"), new_run_dir(tmp_path, "vae-digits")
     assert a.name == "00000-vae-digits" and b.name == "00001-vae-digits" and a.is_dir() and b.is_dir()
     assert new_run_dir(tmp_path, "gan-ring8").name == "00002-gan-ring8"
+
+
+def test_evaluator_train_reports_accuracy_and_caches(capsys):
+    assert main(["evaluator", "train", "digits", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    acc = float(out.split("test accuracy ")[1].split(",")[0])
+    assert acc > 0.95
+    assert main(["evaluator", "train", "digits", "--device", "cpu"]) == 0  # second call loads the cache
+    assert out.split("sha256 ")[1][:16] in capsys.readouterr().out
