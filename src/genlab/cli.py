@@ -165,8 +165,6 @@ def sample_options_from_args(model, a: argparse.Namespace) -> dict:
 
 
 def cmd_sample(a: argparse.Namespace) -> int:
-    import torch
-
     from genlab.device import resolve_device
     from genlab.runs import load_run
     from genlab.sampling import generate, save_samples
@@ -179,7 +177,6 @@ def cmd_sample(a: argparse.Namespace) -> int:
     x = generate(model, a.n, seed=a.seed, batch_size=a.batch_size, progress=True, **opts)
     out = save_samples(x, Path(a.out), info)
     print(f"{a.n} samples -> {out}")
-    del torch
     return 0
 
 

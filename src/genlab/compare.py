@@ -133,11 +133,13 @@ def _config(spec: CompareSpec, family: str, seed: int):
 
 def run_compare(spec: CompareSpec) -> dict[str, Path]:
     """Train, evaluate and report; returns the paths of the report files."""
+    from genlab.artifacts import save_run_artifacts
     from genlab.compare_extras import family_extras, quality_probe
     from genlab.data import dataset_fingerprint, load_dataset
     from genlab.device import resolve_device
     from genlab.evaluate import evaluate_run
     from genlab.metrics.evaluator import load_or_train_evaluator
+    from genlab.train.trainer import Trainer
 
     data = load_dataset(spec.data, data_dir=spec.data_dir)
     if spec.families is None:
@@ -164,9 +166,6 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
             line.set_postfix_str(f"seed {seed}: done (kept from an earlier run)")
             overall.update(1)
             continue
-        from genlab.artifacts import save_run_artifacts
-        from genlab.train.trainer import Trainer
-
         cfg = _config(spec, family, seed)
         line.set_postfix_str(f"seed {seed}: training")
         resume = (run_dir / "checkpoints" / "latest.json").is_file()

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from genlab.data.dataset import Dataset
-from genlab.errors import DataError
+from genlab.errors import ConfigError, DataError
 
 
 def load_run_data(cfg, info, data_dir: str | None = None) -> Dataset:
@@ -46,8 +46,6 @@ def evaluate_run(run: str | Path, *, n_samples: int = 2000, seed: int = 0, devic
     opts = {k: v for k, v in (("sampler", sampler), ("steps", sample_steps)) if v is not None}
     unknown = set(opts) - set(model.sample_options())
     if unknown:
-        from genlab.errors import ConfigError
-
         raise ConfigError(f"--{'/'.join(sorted(unknown))} does not apply to a {model.family} run")
     metrics = evaluate(model, data, n_samples=n_samples, seed=seed, batch_size=batch_size, device=dev,
                        evaluator=evaluator, sample_options=opts, fingerprint=dataset_fingerprint(data),

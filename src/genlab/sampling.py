@@ -40,7 +40,11 @@ def save_samples(x: torch.Tensor, out: Path, info: DataInfo) -> Path:
         pts = (x * info.scale + torch.tensor(info.offset)).numpy().astype(np.float32)
         if out.suffix not in (".npz", ".npy"):
             raise ConfigError(f"--out {out}: 2-D samples are saved as .npz or .npy")
-        np.save(out, pts) if out.suffix == ".npy" else np.savez(out, samples=pts)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".npy":
+            np.save(out, pts)
+        else:
+            np.savez(out, samples=pts)
         return out
     imgs = to_uint8(x)
     if out.suffix == ".npz":
