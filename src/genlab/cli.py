@@ -102,7 +102,7 @@ def load_data_from_config(cfg):
 def cmd_train(a: argparse.Namespace) -> int:
     from genlab.config import build_config, config_from_json, load_toml, parse_set, update_dataclass
     from genlab.models.registry import get_family
-    from genlab.runs import latest_run_dir, new_run_dir
+    from genlab.runs import latest_run_dir, new_run_dir, run_name
     from genlab.train.trainer import Trainer
 
     cli: dict = {"data": {}, "train": {}}
@@ -120,7 +120,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     sets = parse_set(a.set)
     if a.resume:
         data_name = cli["data"].get("name") or (file or {}).get("data", {}).get("name", "digits")
-        run_dir = latest_run_dir(a.out, f"{a.family}-{Path(data_name).stem}") if a.resume == "latest" \
+        run_dir = latest_run_dir(a.out, run_name(a.family, data_name)) if a.resume == "latest" \
             else Path(a.resume)
         if run_dir is None or not (run_dir / "config.json").is_file():
             raise ConfigError(f"--resume: no run to resume ({run_dir or a.out + '/*-' + a.family})")
@@ -135,7 +135,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         cfg = build_config(a.family, model_cls, cfg_cls, file=file, sets=sets, cli=cli)
     data = load_data_from_config(cfg)
     if not a.resume:
-        run_dir = new_run_dir(a.out, f"{a.family}-{Path(cfg.data.name).stem}")
+        run_dir = new_run_dir(a.out, run_name(a.family, cfg.data.name))
     trainer = Trainer(cfg, data, run_dir, resume=bool(a.resume), progress=not a.quiet)
     result = trainer.fit()
     if trainer.dist.is_main:
@@ -149,19 +149,11 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 def sample_options_from_args(model, a: argparse.Namespace) -> dict:
     """Map CLI flags to the family's own sampling options; a flag the family lacks is an error."""
-    given = {"sampler": a.sampler, "steps": a.sample_steps, "eta": getattr(a, "eta", None),
-             "truncation": getattr(a, "truncation", None), "temperature": getattr(a, "temperature", None)}
-    allowed = model.sample_options()
-    opts = {}
-    for k, v in given.items():
-        if v is None:
-            continue
-        if k not in allowed:
-            flag = "--steps" if k == "steps" else f"--{k}"
-            raise ConfigError(f"{flag} does not apply to a {model.family} run (its options: "
-                              f"{', '.join(allowed) or 'none'})")
-        opts[k] = v
-    return opts
+    from genlab.sampling import check_sample_options
+
+    return check_sample_options(model, {"sampler": a.sampler, "steps": a.sample_steps, "eta": getattr(a, "eta", None),
+                                        "truncation": getattr(a, "truncation", None),
+                                        "temperature": getattr(a, "temperature", None)})
 
 
 def cmd_sample(a: argparse.Namespace) -> int:

@@ -152,6 +152,7 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
     device = resolve_device(spec.device)
     spec.out.mkdir(parents=True, exist_ok=True)
     evaluator = load_or_train_evaluator(data, dataset_fingerprint(data), device, progress=spec.progress)
+    ref = evaluator.features(data.test)  # test-split features: the reference of every quality curve
     jobs = [(f, s) for s in range(spec.seeds) for f in spec.families]
     overall = tqdm(total=len(jobs), desc="compare", position=0, disable=not spec.progress, dynamic_ncols=True)
     lines = {f: tqdm(total=1, desc=f"  {f:<5}", position=i + 1, disable=not spec.progress, dynamic_ncols=True,
@@ -169,7 +170,7 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
         cfg = _config(spec, family, seed)
         line.set_postfix_str(f"seed {seed}: training")
         resume = (run_dir / "checkpoints" / "latest.json").is_file()
-        probe = quality_probe(data, evaluator, spec.n_curve) if seed == 0 else None
+        probe = quality_probe(data, evaluator, ref, spec.n_curve) if seed == 0 else None
         trainer = Trainer(cfg, data, run_dir, resume=resume, progress=False, device=spec.device, bar=line,
                           probes=PROBES if seed == 0 else (), probe_fn=probe)
         trainer.fit()
@@ -177,7 +178,7 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
         save_run_artifacts(ema, data, run_dir, seed=0)
         if seed == 0:
             line.set_postfix_str("seed 0: family extras (quality vs steps, edits, ELBO terms)")
-            family_extras(ema, data, evaluator, run_dir, spec.n_curve, spec.step_grid, spec.n_likelihood)
+            family_extras(ema, data, evaluator, ref, run_dir, spec.n_curve, spec.step_grid, spec.n_likelihood)
         line.set_postfix_str(f"seed {seed}: evaluating")
         evaluate_run(run_dir, n_samples=spec.n_eval, seed=0, device=spec.device, evaluator=evaluator, data=data,
                      progress=False, n_likelihood=spec.n_likelihood, n_latent=spec.n_latent)

@@ -19,45 +19,31 @@ from genlab.train.logger import read_metrics
 STEP_GRID = {"ddpm": (100, 1000), "ddim": (5, 10, 20, 50, 100), "dpm_solver": (5, 10, 20)}
 
 
-def _features(evaluator, x: torch.Tensor) -> torch.Tensor:
-    return torch.cat([evaluator.features(x[i:i + 500]) for i in range(0, len(x), 500)])
-
-
-def _snap(x: torch.Tensor, data: Dataset) -> torch.Tensor:
-    """Samples as the metric suite sees them: clamped and rounded to the data's levels."""
-    if data.levels is None:
-        return x
-    from genlab.data.quantize import from_levels, to_levels
-
-    return from_levels(to_levels(x, data.levels), data.levels)
-
-
-def quality_probe(data: Dataset, evaluator, n: int):
-    """A function of the EMA model giving FD of n fixed-seed samples to the test split."""
+def sample_fd(model, data: Dataset, evaluator, ref: torch.Tensor, n: int, **options) -> tuple[float, float]:
+    """(FD of n fixed-seed samples, seen as the metric suite sees them, to reference features `ref`;
+    seconds spent sampling them)."""
     from genlab.metrics.frechet import frechet_distance
+    from genlab.metrics.suite import as_data
 
-    ref = _features(evaluator, data.test)
-
-    def probe(model) -> dict[str, float]:
-        x = _snap(generate(model, n, seed=12345, batch_size=500), data)
-        return {"fd": frechet_distance(_features(evaluator, x), ref)}
-
-    return probe
+    t0 = time.perf_counter()
+    x = generate(model, n, seed=12345, batch_size=500, **options)
+    seconds = time.perf_counter() - t0
+    return frechet_distance(evaluator.features(as_data(x, data)), ref), seconds
 
 
-def quality_vs_steps(model, data: Dataset, evaluator, n: int, grid: dict | None = None) -> dict[str, list[list[float]]]:
+def quality_probe(data: Dataset, evaluator, ref: torch.Tensor, n: int):
+    """A function of the EMA model giving FD of n fixed-seed samples to the test split's features `ref`."""
+    return lambda model: {"fd": sample_fd(model, data, evaluator, ref, n)[0]}
+
+
+def quality_vs_steps(model, data: Dataset, evaluator, ref: torch.Tensor, n: int,
+                     grid: dict | None = None) -> dict[str, list[list[float]]]:
     """For each sampler: [steps, FD, seconds per image] at each step count of the grid (default STEP_GRID)."""
-    from genlab.metrics.frechet import frechet_distance
-
-    ref = _features(evaluator, data.test)
     out: dict[str, list[list[float]]] = {}
     for sampler, counts in (grid or STEP_GRID).items():
         for steps in counts:
-            t0 = time.perf_counter()
-            x = generate(model, n, seed=12345, batch_size=500, sampler=sampler, steps=steps)
-            dt = (time.perf_counter() - t0) / n
-            fd = frechet_distance(_features(evaluator, _snap(x, data)), ref)
-            out.setdefault(sampler, []).append([steps, fd, dt])
+            fd, seconds = sample_fd(model, data, evaluator, ref, n, sampler=sampler, steps=steps)
+            out.setdefault(sampler, []).append([steps, fd, seconds / n])
     return out
 
 
@@ -77,13 +63,13 @@ def elbo_view(model, data: Dataset, n: int = 64) -> dict:
     raise NotAvailable(f"{model.family}: no ELBO")
 
 
-def family_extras(model, data: Dataset, evaluator, run_dir: Path, n: int, grid: dict | None = None,
-                  n_elbo: int = 64) -> None:
+def family_extras(model, data: Dataset, evaluator, ref: torch.Tensor, run_dir: Path, n: int,
+                  grid: dict | None = None, n_elbo: int = 64) -> None:
     """Write quality_vs_steps.json, elbo_view.json and the editing panels where the family has them."""
     from genlab.edit.panels import save_edit_panels
 
     if "steps" in model.sample_options():
-        atomic_write_json(run_dir / "quality_vs_steps.json", quality_vs_steps(model, data, evaluator, n, grid))
+        atomic_write_json(run_dir / "quality_vs_steps.json", quality_vs_steps(model, data, evaluator, ref, n, grid))
     try:
         atomic_write_json(run_dir / "elbo_view.json", elbo_view(model, data, n_elbo))
     except NotAvailable:

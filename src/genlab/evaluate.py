@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from genlab.data.dataset import Dataset
-from genlab.errors import ConfigError, DataError
+from genlab.errors import DataError
 
 
 def load_run_data(cfg, info, data_dir: str | None = None) -> Dataset:
@@ -38,15 +38,13 @@ def evaluate_run(run: str | Path, *, n_samples: int = 2000, seed: int = 0, devic
     from genlab.device import resolve_device
     from genlab.metrics.suite import evaluate
     from genlab.runs import load_run
+    from genlab.sampling import check_sample_options
     from genlab.train.checkpoint import atomic_write_json
 
     dev = resolve_device(device)
     model, cfg, info, record = load_run(run, dev)
     data = data if data is not None else load_run_data(cfg, info, data_dir)
-    opts = {k: v for k, v in (("sampler", sampler), ("steps", sample_steps)) if v is not None}
-    unknown = set(opts) - set(model.sample_options())
-    if unknown:
-        raise ConfigError(f"--{'/'.join(sorted(unknown))} does not apply to a {model.family} run")
+    opts = check_sample_options(model, {"sampler": sampler, "steps": sample_steps})
     metrics = evaluate(model, data, n_samples=n_samples, seed=seed, batch_size=batch_size, device=dev,
                        evaluator=evaluator, sample_options=opts, fingerprint=dataset_fingerprint(data),
                        inception_weights=inception_weights, progress=progress, **suite_options)

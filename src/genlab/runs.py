@@ -16,6 +16,11 @@ from genlab.train.checkpoint import module_state, read_checkpoint
 _RUN = re.compile(r"^(\d{5})-(.+)$")
 
 
+def run_name(family: str, data: str) -> str:
+    """'<family>-<data>', the data named by its file or folder stem when it is a path."""
+    return f"{family}-{Path(data).stem}"
+
+
 def new_run_dir(root: str | Path, name: str) -> Path:
     """Create and return the next numbered run folder under root. mkdir is atomic, so two trainings
     started at once in the same root never share a folder."""

@@ -18,6 +18,18 @@ def batch_generator(device: torch.device, seed: int, batch_index: int) -> torch.
     return torch.Generator(device).manual_seed(seed * 1_000_003 + batch_index)
 
 
+def check_sample_options(model: GenerativeModel, options: dict) -> dict:
+    """The given (non-None) options, or a ConfigError naming the first one this family does not take."""
+    given = {k: v for k, v in options.items() if v is not None}
+    allowed = model.sample_options()
+    for k in given:
+        if k not in allowed:
+            flag = "--steps" if k == "steps" else f"--{k}"
+            raise ConfigError(f"{flag} does not apply to a {model.family} run (its options: "
+                              f"{', '.join(allowed) or 'none'})")
+    return given
+
+
 @torch.no_grad()
 def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 256, progress: bool = False,
              **options) -> torch.Tensor:

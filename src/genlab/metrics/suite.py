@@ -27,13 +27,17 @@ from genlab.metrics.precision_recall import precision_recall
 from genlab.metrics.protocol import build_manifest
 from genlab.metrics.records import unavailable
 from genlab.metrics.speed import parameter_count, peak_memory_bytes, reset_peak_memory, timed_batches
+from genlab.sampling import batch_generator
 
 PR_K, DC_K = 3, 5  # Kynkaanniemi et al. 2019 use k=3; Naeem et al. 2020 use k=5
 
 
-def batch_generator(seed: int, b: int, device: torch.device) -> torch.Generator:
-    """The generator of sampling batch b."""
-    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + b)
+def as_data(samples: torch.Tensor, dataset: Dataset) -> torch.Tensor:
+    """Samples as saving them would leave them: images clamped to [-1, 1] and rounded to the data's levels."""
+    if dataset.kind != "image":
+        return samples
+    samples = samples.clamp(-1, 1)
+    return from_levels(to_levels(samples, dataset.levels), dataset.levels) if dataset.levels is not None else samples
 
 
 def generate(model, n: int, seed: int, batch_size: int, device: torch.device,
@@ -43,7 +47,7 @@ def generate(model, n: int, seed: int, batch_size: int, device: torch.device,
 
     def one(b: int) -> torch.Tensor:
         size = min(batch_size, n - b * batch_size)
-        return model.sample(size, generator=batch_generator(seed, b, device), **sample_options)
+        return model.sample(size, generator=batch_generator(device, seed, b), **sample_options)
 
     outs, seconds = timed_batches(one, n_batches, device, warmup=1)
     timed = sum(len(o) for o in outs[1:]) if n_batches > 1 else n
@@ -101,7 +105,7 @@ def _likelihood(model, x: torch.Tensor, batch_size: int, device: torch.device, s
     try:
         with torch.no_grad():
             vals = [model.log_likelihood(x[i:i + batch_size].to(device),
-                                         generator=batch_generator(seed, b, device)).double().cpu()
+                                         generator=batch_generator(device, seed, b)).double().cpu()
                     for b, i in enumerate(range(0, len(x), batch_size))]  # bits/dim per example
     except NotAvailable as e:
         return unavailable(str(e))
@@ -168,10 +172,7 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     reset_peak_memory(device)
     samples, throughput = generate(model, n_samples, seed, batch_size, device, sample_options)
     peak = peak_memory_bytes(device)
-    if dataset.kind == "image":
-        samples = samples.clamp(-1, 1)
-        if dataset.levels is not None:
-            samples = from_levels(to_levels(samples, dataset.levels), dataset.levels)
+    samples = as_data(samples, dataset)
     test = dataset.test
     try:
         nfe: float | dict = float(model.nfe(**sample_options))
