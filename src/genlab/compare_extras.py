@@ -100,8 +100,12 @@ def flatten_metrics(m: dict) -> dict:
                 nfe=cost.get("nfe"))
     if cost.get("peak_memory_bytes") is not None:
         flat["peak_mem_mb"] = cost["peak_memory_bytes"] / 2**20
-    if not fid:  # the whole fidelity section can be unavailable (unlabelled images)
-        flat["fd"] = m.get("fidelity")
+    # A whole section can be one unavailable record (unlabelled images have no feature space): its keys
+    # carry that record, so the report shows the reason rather than "not measured".
+    for section, keys in (("fidelity", ("fd", "kid", "precision", "recall", "density", "coverage")),
+                          ("mode_collapse", ("classes_covered", "class_kl")), ("memorization", ("memorization",))):
+        if m.get(section, {}).get("available") is False:
+            flat.update(dict.fromkeys(keys, m[section]))
     return {k: v for k, v in flat.items() if v is not None}
 
 

@@ -125,3 +125,14 @@ def test_metrics_made_under_another_protocol_are_refused(digits_compare, tmp_pat
     spec = CompareSpec(data="digits", families=("vae", "gan", "ddpm", "ldm"), out=out)
     with pytest.raises(GenlabError, match="n_samples"):
         write_compare_report(spec, load_dataset("digits"))
+
+
+def test_unavailable_sections_carry_their_reason_into_the_table():
+    from genlab.compare_extras import flatten_metrics
+
+    no = {"available": False, "reason": "unlabelled images: no evaluator"}
+    flat = flatten_metrics({"fidelity": no, "floor": no, "mode_collapse": no, "memorization": no,
+                            "likelihood": {"bits_per_dim": 3.5}, "latent": {}, "cost": {"nfe": 1.0}})
+    for key in ("fd", "kid", "precision", "recall", "density", "coverage", "classes_covered", "memorization"):
+        assert flat[key] == no, key
+    assert flat["bpd"] == 3.5 and flat["nfe"] == 1.0
