@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from common import RESULTS, write_results
 from scoring import Scorer, load_mnist, save_grid, timed
-from throughput import diffusers_unet, n_params
+from throughput import GENLAB_UNET, diffusers_unet, n_params
 
 RUNS = Path(__file__).resolve().parent / "runs"
 
@@ -36,8 +36,9 @@ def genlab_config(a, device: str):
     sets = [f"model.channels={a.channels}", f"model.channel_mults={a.channel_mults}",
             f"model.blocks_per_level={a.blocks}", f"model.attn_levels={a.attn_levels}",
             "model.sampler=ddim", "model.steps=50"]
-    cli = {"data": {"name": "mnist"}, "train": {"budget": a.budget, "batch_size": 128, "lr": a.lr, "seed": a.seed,
-                                                "device": device, "sample_every": 0, "checkpoint_every": 0}}
+    train = {"budget": a.budget, "batch_size": 128, "seed": a.seed, "device": device, "sample_every": 0,
+             "checkpoint_every": 0, **({"lr": a.lr} if a.lr is not None else {})}
+    cli = {"data": {"name": "mnist"}, "train": train}
     return build_config("ddpm", model_cls, cfg_cls, sets=parse_set(sets), cli=cli)
 
 
@@ -102,7 +103,7 @@ def train_genlab(a, data, device: str, run_dir: Path) -> tuple[torch.nn.Module, 
         "params": n_params(trainer.model.net), "steps": result.step, "images": result.images_seen,
         "train_seconds": result.seconds, "budget_seconds": parse_duration(a.budget),
         "train_images_per_s": result.images_seen / result.seconds, "memory_format": fmt_record,
-        "config": cfg.to_json(), "run_dir": str(run_dir), "lr": a.lr, "ema_decay": cfg.train.ema_decay}
+        "config": cfg.to_json(), "run_dir": str(run_dir), "lr": cfg.train.lr, "ema_decay": cfg.train.ema_decay}
 
 
 def train_diffusers(a, data, device: str, width: int) -> tuple[torch.nn.Module, object, dict]:
@@ -173,13 +174,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--budget", default="600s", help="wall-clock training time per model (default 600s)")
     ap.add_argument("--n", type=int, default=2000, help="samples per model for the metrics (default 2000)")
-    ap.add_argument("--channels", type=int, default=32, help="genlab U-Net base channels")
-    ap.add_argument("--channel-mults", default="1,2,2", help="genlab U-Net channel multipliers per level")
-    ap.add_argument("--blocks", type=int, default=1, help="genlab U-Net residual blocks per level")
+    ap.add_argument("--channels", type=int, default=GENLAB_UNET["channels"], help="genlab U-Net base channels")
+    ap.add_argument("--channel-mults", default=GENLAB_UNET["channel_mults"],
+                    help="genlab U-Net channel multipliers per level")
+    ap.add_argument("--blocks", default=GENLAB_UNET["blocks"], help="genlab U-Net blocks: one, or one per level")
     ap.add_argument("--attn-levels", type=int, default=1, help="genlab U-Net attention at this many lowest levels")
     ap.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
                     help="memory format for both networks (auto: time 3 steps of each, keep the faster)")
-    ap.add_argument("--lr", type=float, default=2e-4, help="genlab learning rate (its DDPM default)")
+    ap.add_argument("--lr", type=float, default=None, help="genlab learning rate (default: its DDPM default, 1e-3)")
     ap.add_argument("--ref-lr", type=float, default=2e-4, help="diffusers loop AdamW learning rate")
     ap.add_argument("--sample-steps", type=int, default=50, help="DDIM steps for both (default 50)")
     ap.add_argument("--seed", type=int, default=0)

@@ -42,7 +42,7 @@ BENCH = Path(__file__).resolve().parent
 PEER_PYTHON = BENCH.parent / ".venv-bench" / "bin" / "python"
 FAMILIES = ("vae", "gan", "ddpm", "ldm")
 # genlab's DDPM as benchmark 1 sizes it for a CPU budget (1.2M parameters instead of the 6.9M default for 28x28)
-DEFAULT_SETS = ("ddpm.model.channels=32", "ddpm.model.channel_mults=1,2,2", "ddpm.model.blocks_per_level=1")
+DEFAULT_SETS = ("ddpm.model.channels=12", "ddpm.model.channel_mults=1,2,4,7", "ddpm.model.blocks_per_level=1")
 PEER_OF = {"vae": "pythae VAE", "gan": "DCGAN (PyTorch example)"}
 
 

@@ -30,6 +30,8 @@ def _randomize(net: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
         ((1, 28, 28), SMALL),
         ((3, 32, 32), SMALL),
         ((3, 10, 14), {"channels": 16, "channel_mults": (1, 2, 2), "blocks_per_level": 1}),
+        ((1, 28, 28), {"channels": 8, "channel_mults": (1, 2, 4, 7), "blocks_per_level": (1, 1, 1, 2)}),
+        ((3, 11, 14), {"channels": 8, "channel_mults": (1, 2, 2, 2), "blocks_per_level": (2, 1, 1, 1)}),
     ],
 )
 def test_unet_shapes_any_size(shape, kw):
@@ -42,6 +44,20 @@ def test_unet_shapes_any_size(shape, kw):
     )
     out = net(torch.randn(3, *shape), torch.tensor([0, 500, 999]))
     assert out.shape == (3, 2 * shape[0], *shape[1:])
+
+
+def test_unet_blocks_per_level_one_count_or_one_per_level():
+    same = [sum(p.numel() for p in UNet(1, 1, 8, (1, 2, 4), b).parameters()) for b in (2, (2, 2, 2))]
+    assert same[0] == same[1]
+    # one more block at the lowest level: a down ResBlock (64->64) and an up ResBlock (128->64) with its 1x1 skip
+    ch, emb = 32, 32
+    res = lambda i, o: (i * o * 9 + o) + (o * o * 9 + o) + (emb * 2 * o + 2 * o) + 2 * i + 2 * o + (  # noqa: E731
+        (i * o + o) if i != o else 0)
+    attn = lambda c: 2 * c + 3 * c * c + 3 * c + c * c + c  # noqa: E731
+    more = sum(p.numel() for p in UNet(1, 1, 8, (1, 2, 4), (2, 2, 3)).parameters())
+    assert more - same[0] == res(ch, ch) + attn(ch) + res(2 * ch, ch) + attn(ch)
+    with pytest.raises(ValueError, match="one count >= 1 per level"):
+        UNet(1, 1, 8, (1, 2, 4), (1, 2))
 
 
 def test_default_unet_for_digits_is_small():

@@ -72,7 +72,13 @@ class Attention(nn.Module):
 
 class UNet(nn.Module):
     """U-Net with `len(channel_mults)` levels (a 2x down/upsampling between levels) and attention at the
-    lowest `attn_levels` levels; any H, W is padded to a multiple of 2^(levels-1) and cropped back."""
+    lowest `attn_levels` levels. Any H, W works without padding the input: a stride-2 conv maps an odd side n
+    to (n + 1) / 2, and each upsampled map is cropped to its skip's size (28 -> 14 -> 7 -> 4 -> 7 -> 14 -> 28).
+
+    `blocks_per_level` is one count for every level or one per level. Per level lets a small budget put its
+    parameters where they are cheap: a conv costs H*W*C^2 and holds C^2 parameters, so the lowest level
+    gives 16x (4x per level down) more parameters per FLOP than the one two levels above it.
+    """
 
     def __init__(
         self,
@@ -80,21 +86,24 @@ class UNet(nn.Module):
         out_ch: int,
         channels: int = 64,
         channel_mults: tuple[int, ...] = (1, 2, 2),
-        blocks_per_level: int = 2,
+        blocks_per_level: int | tuple[int, ...] = 2,
         attn_levels: int = 1,
         dropout: float = 0.0,
     ):
         super().__init__()
-        self.channels, self.factor = channels, 2 ** (len(channel_mults) - 1)
+        self.channels = channels
         emb_dim = 4 * channels
         self.time_mlp = nn.Sequential(nn.Linear(channels, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.conv_in = nn.Conv2d(in_ch, channels, 3, padding=1)
         n = len(channel_mults)
+        blocks = (blocks_per_level,) * n if isinstance(blocks_per_level, int) else tuple(blocks_per_level)
+        if len(blocks) != n or min(blocks) < 1:
+            raise ValueError(f"blocks_per_level: need one count >= 1 per level ({n}), got {blocks_per_level}")
         attn_at = set(range(n - attn_levels, n))
         self.down = nn.ModuleList()
         skips, ch = [channels], channels
         for i, m in enumerate(channel_mults):
-            for _ in range(blocks_per_level):
+            for _ in range(blocks[i]):
                 self.down.append(
                     _Stage(
                         ResBlock(ch, channels * m, emb_dim, dropout),
@@ -111,13 +120,13 @@ class UNet(nn.Module):
         self.mid2 = ResBlock(ch, ch, emb_dim, dropout)
         self.up = nn.ModuleList()
         for i, m in reversed(list(enumerate(channel_mults))):
-            for j in range(blocks_per_level + 1):
+            for j in range(blocks[i] + 1):
                 self.up.append(
                     _Stage(
                         ResBlock(ch + skips.pop(), channels * m, emb_dim, dropout),
                         Attention(channels * m) if i in attn_at else None,
                         up=nn.Conv2d(channels * m, channels * m, 3, padding=1)
-                        if (i > 0 and j == blocks_per_level)
+                        if (i > 0 and j == blocks[i])
                         else None,
                     )
                 )
@@ -126,10 +135,6 @@ class UNet(nn.Module):
         self.conv_out = _zero(nn.Conv2d(ch, out_ch, 3, padding=1))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        H, W = x.shape[-2:]
-        ph, pw = (-H) % self.factor, (-W) % self.factor
-        if ph or pw:
-            x = F.pad(x, (0, pw, 0, ph))
         emb = F.silu(self.time_mlp(timestep_embedding(t, self.channels).to(x.dtype)))  # [B, 4 ch]
         h = self.conv_in(x)
         hs = [h]
@@ -138,9 +143,9 @@ class UNet(nn.Module):
             hs.append(h)
         h = self.mid2(self.mid_attn(self.mid1(h, emb)), emb)
         for stage in self.up:
-            h = stage(torch.cat([h, hs.pop()], dim=1), emb)
-        out = self.conv_out(F.silu(self.norm_out(h)))
-        return out[..., :H, :W] if (ph or pw) else out
+            skip = hs.pop()
+            h = stage(torch.cat([h[..., : skip.shape[-2], : skip.shape[-1]], skip], dim=1), emb)
+        return self.conv_out(F.silu(self.norm_out(h)))
 
 
 class _Stage(nn.Module):
