@@ -66,6 +66,13 @@ def test_default_unet_for_digits_is_small():
     assert 300_000 <= n <= 600_000
 
 
+def test_default_unet_for_28x28_is_bottom_heavy():
+    # widths 12/24/48/84 at 28/14/7/4 pixels: the layout benchmarks 1 and 2 measured (1,271,161 parameters)
+    model = DDPM(DDPMConfig(), DataInfo("mnist", "image", (1, 28, 28), 256))
+    assert sum(p.numel() for p in model.net.parameters()) == 1_271_161
+    assert model.net(torch.randn(2, 1, 28, 28), torch.tensor([1, 999])).shape == (2, 1, 28, 28)
+
+
 def test_unet_output_depends_only_on_own_x_and_t():
     net = _randomize(UNet(3, 3, 16, (1, 2), 1)).eval()
     g = torch.Generator().manual_seed(1)
