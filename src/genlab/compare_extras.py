@@ -98,8 +98,9 @@ def flatten_metrics(m: dict) -> dict:
     flat.update(params=cost.get("parameters"), train_images_per_s=cost.get("train_images_per_s"),
                 train_seconds=cost.get("train_seconds"), sample_images_per_s=cost.get("samples_per_second"),
                 nfe=cost.get("nfe"))
-    if cost.get("peak_memory_bytes") is not None:
-        flat["peak_mem_mb"] = cost["peak_memory_bytes"] / 2**20
+    peak = cost.get("peak_memory_bytes")
+    if peak is not None:
+        flat["peak_mem_mb"] = peak / 2**20 if isinstance(peak, int | float) else peak  # else why it is unavailable
     # A whole section can be one unavailable record (unlabelled images have no feature space): its keys
     # carry that record, so the report shows the reason rather than "not measured".
     for section, keys in (("fidelity", ("fd", "kid", "precision", "recall", "density", "coverage")),

@@ -132,7 +132,10 @@ def test_unavailable_sections_carry_their_reason_into_the_table():
 
     no = {"available": False, "reason": "unlabelled images: no evaluator"}
     flat = flatten_metrics({"fidelity": no, "floor": no, "mode_collapse": no, "memorization": no,
-                            "likelihood": {"bits_per_dim": 3.5}, "latent": {}, "cost": {"nfe": 1.0}})
+                            "likelihood": {"bits_per_dim": 3.5}, "latent": {},
+                            "cost": {"nfe": 1.0, "peak_memory_bytes": no}})
+    assert flat["peak_mem_mb"] == no
+    assert flatten_metrics({"cost": {"peak_memory_bytes": 3 * 2.0**20}})["peak_mem_mb"] == 3.0
     for key in ("fd", "kid", "precision", "recall", "density", "coverage", "classes_covered", "memorization"):
         assert flat[key] == no, key
     assert flat["bpd"] == 3.5 and flat["nfe"] == 1.0

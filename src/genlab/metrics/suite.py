@@ -171,7 +171,10 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     model.eval()
     reset_peak_memory(device)
     samples, throughput = generate(model, n_samples, seed, batch_size, device, sample_options)
-    peak = peak_memory_bytes(device)
+    # On CPU the only peak is the process's resident-set high-water mark, which cannot be reset: in a compare it
+    # would carry one family's peak into the next, so it is reported as unavailable rather than misattributed.
+    peak = (float(peak_memory_bytes(device)) if torch.device(device).type == "cuda" else
+            unavailable("peak memory is measured on CUDA only: a CPU process's peak RSS cannot be reset per model"))
     samples = as_data(samples, dataset)
     test = dataset.test
     try:
@@ -197,7 +200,7 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
         "inception": inception_metrics(samples, test, inception_weights, device, kid_subset_size,
                                        kid_subsets, seed),
         "cost": {"parameters": float(parameter_count(model)), "samples_per_second": float(throughput),
-                 "nfe": nfe, "peak_memory_bytes": float(peak)},
+                 "nfe": nfe, "peak_memory_bytes": peak},
         "evaluator": ev_record,
     })
     result["protocol"] = build_manifest(
