@@ -60,6 +60,24 @@ def test_unet_blocks_per_level_one_count_or_one_per_level():
         UNet(1, 1, 8, (1, 2, 4), (1, 2))
 
 
+@pytest.mark.parametrize("family", ["ddpm", "ldm"])
+def test_blocks_per_level_per_level_through_set_and_json(family):
+    import json
+
+    from genlab.config import build_config, config_from_json, parse_set
+    from genlab.models.registry import get_family
+
+    model_cls, cfg_cls = get_family(family)
+    cfg = build_config(family, model_cls, cfg_cls, sets=parse_set(["model.blocks_per_level=1,2"]),
+                       cli={"data": {"name": "digits"}})
+    assert cfg.model.blocks_per_level == (1, 2)
+    assert config_from_json(json.loads(json.dumps(cfg.to_json()))).model.blocks_per_level == (1, 2)
+    model_cls(cfg.model, DataInfo("digits", "image", (1, 8, 8), 17))  # two levels on 8x8: one count each
+    one = build_config(family, model_cls, cfg_cls, sets=parse_set(["model.blocks_per_level=2"]),
+                       cli={"data": {"name": "digits"}})
+    assert one.model.blocks_per_level == 2
+
+
 def test_default_unet_for_digits_is_small():
     model = DDPM(DDPMConfig(), DataInfo("digits", "image", (1, 8, 8), 17))
     n = sum(p.numel() for p in model.parameters())

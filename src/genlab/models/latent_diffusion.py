@@ -57,7 +57,7 @@ class LDMConfig:
     vlb_weight: float = 0.001
     channels: int | None = 48  # latent U-Net base channels (the latent is small: width is cheap there)
     channel_mults: tuple[int, ...] | None = None
-    blocks_per_level: int | None = None
+    blocks_per_level: int | tuple[int, ...] | None = None  # one count, or one per level
     attn_levels: int = 1
     dropout: float = 0.0
     sampler: str = "ddim"  # "ddpm" | "ddim" | "dpm_solver"

@@ -30,7 +30,7 @@ class DDPMConfig:
     vlb_weight: float = 0.001  # lambda of the hybrid loss
     channels: int | None = None  # U-Net base channels
     channel_mults: tuple[int, ...] | None = None  # one per level; 2x downsampling between levels
-    blocks_per_level: int | None = None
+    blocks_per_level: int | tuple[int, ...] | None = None  # one count, or one per level
     attn_levels: int = 1  # self-attention at this many of the lowest levels (and always in the middle)
     dropout: float = 0.0
     hidden: int = 128  # MLP denoiser width (points)
