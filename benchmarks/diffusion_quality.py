@@ -178,7 +178,8 @@ def main() -> None:
     ap.add_argument("--channel-mults", default=GENLAB_UNET["channel_mults"],
                     help="genlab U-Net channel multipliers per level")
     ap.add_argument("--blocks", default=GENLAB_UNET["blocks"], help="genlab U-Net blocks: one, or one per level")
-    ap.add_argument("--attn-levels", type=int, default=1, help="genlab U-Net attention at this many lowest levels")
+    ap.add_argument("--attn-levels", type=int, default=GENLAB_UNET["attn_levels"],
+                    help="genlab U-Net attention at this many lowest levels")
     ap.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
                     help="memory format for both networks (auto: time 3 steps of each, keep the faster)")
     ap.add_argument("--lr", type=float, default=None, help="genlab learning rate (default: its DDPM default, 1e-3)")

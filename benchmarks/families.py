@@ -41,8 +41,6 @@ from torch import nn
 BENCH = Path(__file__).resolve().parent
 PEER_PYTHON = BENCH.parent / ".venv-bench" / "bin" / "python"
 FAMILIES = ("vae", "gan", "ddpm", "ldm")
-# genlab's DDPM as benchmark 1 sizes it for a CPU budget (1.2M parameters instead of the 6.9M default for 28x28)
-DEFAULT_SETS = ("ddpm.model.channels=12", "ddpm.model.channel_mults=1,2,4,7", "ddpm.model.blocks_per_level=1")
 PEER_OF = {"vae": "pythae VAE", "gan": "DCGAN (PyTorch example)"}
 
 
@@ -148,7 +146,7 @@ def run_genlab(a, runs: Path) -> None:
     spec = CompareSpec(data="mnist", data_dir=str(MNIST_DIR), families=tuple(a.families.split(",")),
                        budget=a.budget, out=runs, device=a.device, n_eval=a.n, n_curve=a.n_curve,
                        n_likelihood=a.n_likelihood, n_latent=a.n_latent, step_grid=parse_step_grid(a.step_grid),
-                       sets=list(a.set if a.set is not None else DEFAULT_SETS), progress=True)
+                       sets=list(a.set or []), progress=True)
     run_compare(spec)
 
 
@@ -180,7 +178,8 @@ def main() -> None:
     ap.add_argument("--step-grid", default="ddim:50;dpm_solver:20",
                     help="compare's diffusion quality-vs-steps grid (benchmark 3 measures samplers fully)")
     ap.add_argument("--set", action="append", default=None, metavar="FAMILY.KEY=VALUE",
-                    help=f"compare's per-family overrides (default: {' '.join(DEFAULT_SETS)})")
+                    help="compare's per-family overrides, e.g. ddpm.model.channels=32 (default: none; genlab's 28x28 "
+                         "DDPM default is benchmark 1's U-Net)")
     ap.add_argument("--peers", default="vae,gan", help="peers to run: vae (pythae), gan (DCGAN); '' for none")
     ap.add_argument("--peer-python", type=Path, default=PEER_PYTHON, help="interpreter with pythae installed")
     ap.add_argument("--pythae-nets", choices=("default", "conv"), default="default",
@@ -235,7 +234,7 @@ def main() -> None:
              f"{len(data.test)} test images in genlab's evaluator features (samples clamped and rounded to 256 "
              "levels); bits/dim from genlab's suite on the first test images (genlab families only)",
              "genlab families: `genlab compare` defaults for MNIST (each family's own config and default sampler), "
-             f"with overrides {', '.join(a.set if a.set is not None else DEFAULT_SETS) or 'none'}",
+             f"with overrides {', '.join(a.set or []) or 'none'}",
              "peers: DCGAN as in pytorch/examples (32x32, padded MNIST, BCE, Adam 2e-4 beta1 0.5, batch 128); "
              f"pythae VAE ({a.pythae_nets} networks, BCE, Adam 1e-3, batch 128, latent 16, NormalSampler)"]
     for fam, v in verdicts.items():

@@ -94,5 +94,5 @@ def save_grid(x: torch.Tensor, path: Path, title: str, n: int = 64) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
-    root = Path(__file__).resolve().parents[1]  # recorded relative to the checkout, so results read anywhere
-    return path.resolve().relative_to(root) if path.resolve().is_relative_to(root) else path
+    root, full = Path(__file__).resolve().parents[1], path.resolve()  # recorded relative to the checkout
+    return full.relative_to(root) if full.is_relative_to(root) else path

@@ -17,10 +17,18 @@ import torch
 import torch.nn.functional as F
 from common import write_results
 
-# genlab's U-Net for these benchmarks: bottom-heavy, 28 -> 14 -> 7 -> 4 with widths 12/24/48/84. A conv costs
-# H*W*C^2 FLOPs and holds C^2 parameters, so at a fixed parameter count, width at 7x7 and 4x4 is 16-64x cheaper
-# than width at 28x28 (measured: 1.27M parameters train at ~2.7x the images/s of the (32, (1,2,2)) layout).
-GENLAB_UNET = {"channels": 12, "channel_mults": "1,2,4,7", "blocks": "1", "attn_levels": 1}
+
+def _default_unet(size: int = 28) -> dict:
+    """genlab's default DDPM U-Net for size x size images (for 28x28 bottom-heavy: widths 12/24/48/84 at
+    28/14/7/4 pixels; why: genlab.models.diffusion.model.unet_size), as the scripts' argument strings."""
+    from genlab.models.diffusion.model import DDPMConfig, unet_size
+
+    ch, mults, blocks = unet_size((1, size, size))
+    return {"channels": ch, "channel_mults": ",".join(map(str, mults)), "blocks": str(blocks),
+            "attn_levels": DDPMConfig.attn_levels}
+
+
+GENLAB_UNET = _default_unet()  # what benchmarks 1, 2 and 4 measure unless told otherwise
 
 
 def genlab_unet(channels: int = GENLAB_UNET["channels"], mults: str = GENLAB_UNET["channel_mults"],
