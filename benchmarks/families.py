@@ -175,7 +175,7 @@ def main() -> None:
     ap.add_argument("--n-curve", type=int, default=250, help="samples per point of compare's quality curves")
     ap.add_argument("--n-likelihood", type=int, default=100, help="test examples for bits/dim")
     ap.add_argument("--n-latent", type=int, default=128, help="test examples for reconstruction")
-    ap.add_argument("--step-grid", default="ddim:50;dpm_solver:20",
+    ap.add_argument("--step-grid", default="ddim:50;dpm_solver:20;sde_dpm_solver:20",
                     help="compare's diffusion quality-vs-steps grid (benchmark 3 measures samplers fully)")
     ap.add_argument("--set", action="append", default=None, metavar="FAMILY.KEY=VALUE",
                     help="compare's per-family overrides, e.g. ddpm.model.channels=32 (default: none; genlab's 28x28 "

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=256)
     s.add_argument("--device", default="auto")
-    s.add_argument("--sampler", help="diffusion: ddpm, ddim or dpm_solver")
+    s.add_argument("--sampler", help="diffusion: ddpm, ddim, dpm_solver or sde_dpm_solver")
     s.add_argument("--sample-steps", "--steps", dest="sample_steps", type=int, help="diffusion: sampling steps")
     s.add_argument("--eta", type=float, help="diffusion (DDIM): stochasticity eta")
     s.add_argument("--truncation", type=float, help="GAN: truncation psi")

@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from genlab.errors import ConfigError
+from genlab.samplers import SAMPLERS
 
 DEFAULT_FAMILIES = ("vae", "gan", "ddpm", "ldm")
 DEFAULT_BUDGET = "70s"  # per family: four families, evaluation included, stay within 10 minutes on 2 cores
@@ -72,7 +73,7 @@ def add_compare_parser(sub) -> None:
                    help="per-family override, e.g. --set vae.model.latent_dim=8 --set gan.train.lr=1e-4")
     c.add_argument("--step-grid", help="diffusion samplers and step counts for the quality-vs-steps curve, e.g. "
                    "'ddpm:1000;ddim:10,20,50;dpm_solver:10,20' (default: ddpm:100,1000;ddim:5,10,20,50,100;"
-                   "dpm_solver:5,10,20)")
+                   "dpm_solver:5,10,20;sde_dpm_solver:5,10,20)")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
 
@@ -88,8 +89,8 @@ def parse_step_grid(text: str | None) -> dict[str, tuple[int, ...]] | None:
             grid[name.strip()] = tuple(int(s) for s in steps.split(",") if s.strip())
         except ValueError:
             raise ConfigError(f"--step-grid: cannot read '{part}' (expected sampler:steps,steps)") from None
-        if name.strip() not in ("ddpm", "ddim", "dpm_solver") or not grid[name.strip()]:
-            raise ConfigError(f"--step-grid: '{part}' needs a sampler (ddpm, ddim, dpm_solver) and step counts")
+        if name.strip() not in SAMPLERS or not grid[name.strip()]:
+            raise ConfigError(f"--step-grid: '{part}' needs a sampler ({', '.join(SAMPLERS)}) and step counts")
     return grid
 
 

@@ -16,7 +16,8 @@ from genlab.train.checkpoint import atomic_write_json
 from genlab.train.logger import read_metrics
 
 # Sampler -> step counts for the quality-against-steps curve (ancestral DDPM is the 1000-step reference).
-STEP_GRID = {"ddpm": (100, 1000), "ddim": (5, 10, 20, 50, 100), "dpm_solver": (5, 10, 20)}
+STEP_GRID = {"ddpm": (100, 1000), "ddim": (5, 10, 20, 50, 100), "dpm_solver": (5, 10, 20),
+             "sde_dpm_solver": (5, 10, 20)}
 
 
 def sample_fd(model, data: Dataset, evaluator, ref: torch.Tensor, n: int, **options) -> tuple[float, float]:

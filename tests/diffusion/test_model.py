@@ -141,10 +141,10 @@ def test_training_step_and_sampling(shape, kind, levels, loss, prediction):
     out["loss"].backward()
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
-    for sampler in ("ddpm", "ddim", "dpm_solver"):
+    for sampler in ("ddpm", "ddim", "dpm_solver", "sde_dpm_solver"):
         x = model.sample(2, torch.Generator().manual_seed(0), sampler=sampler, steps=3, eta=0.5)
         assert x.shape == (2, *shape) and torch.isfinite(x).all()
-    assert model.nfe(steps=7) == 7 and model.sample_options()["sampler"] == "ddim"
+    assert model.nfe(steps=7) == 7 and model.sample_options()["sampler"] == "sde_dpm_solver"
 
 
 def test_log_likelihood_is_finite_positive_and_the_sum_of_its_terms():

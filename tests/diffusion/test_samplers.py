@@ -11,7 +11,7 @@ from gaussian_truth import expected_bound_terms, optimal_denoiser, optimal_eps_n
 from genlab.models.diffusion.parameterization import make_denoiser
 from genlab.models.diffusion.process import GaussianDiffusion
 from genlab.models.diffusion.schedule import Schedule
-from genlab.samplers import sample_ddim, sample_ddpm, sample_dpm_solver, timestep_grid
+from genlab.samplers import sample_ddim, sample_ddpm, sample_dpm_solver, sample_sde_dpm_solver, timestep_grid
 from genlab.samplers.ddim import ddim_step
 from genlab.samplers.ddpm import ddpm_step
 
@@ -92,6 +92,39 @@ def test_dpm_solver_pp_2m_matches_diffusers(steps):
     torch.testing.assert_close(mine, x.to(torch.float64), atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("steps", [3, 10])
+def test_sde_dpm_solver_pp_2m_matches_diffusers(steps):
+    ref = diffusers.DPMSolverMultistepScheduler(num_train_timesteps=1000, algorithm_type="sde-dpmsolver++")
+    ref.set_timesteps(steps)
+    grid = ref.timesteps.tolist()
+    x_T = torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    trace = []
+    g = torch.Generator().manual_seed(9)
+    mine = sample_sde_dpm_solver(make_denoiser(toy_net, AB), x_T, grid, AB, generator=g,
+                                 callback=lambda s: trace.append(s["x"]))
+    x = x_T
+    g = torch.Generator().manual_seed(9)  # the same noise: genlab draws one z per step but the last, in order
+    for i, t in enumerate(grid):
+        z = torch.randn(x_T.shape, generator=g, dtype=torch.float64) if i < steps - 1 else torch.zeros_like(x_T)
+        x = ref.step(toy_net(x, torch.full((2,), t)), t, x, variance_noise=z).prev_sample
+        torch.testing.assert_close(trace[i], x.to(torch.float64), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(mine, x.to(torch.float64), atol=1e-5, rtol=1e-5)
+
+
+def test_sde_dpm_solver_first_step_is_a_draw_from_the_ddpm_posterior():
+    # the first-order SDE-DPM-Solver++ update is q(x_t | x_s, x0_theta) of Ho et al. eq. 7 on the grid
+    den = make_denoiser(toy_net, AB)
+    x_T = torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    grid = [700, 400]  # one step 700 -> 400, then the final jump (its output is not compared)
+    trace = []
+    sample_sde_dpm_solver(den, x_T, grid, AB, generator=torch.Generator().manual_seed(4),
+                          callback=lambda s: trace.append(s["x"]))
+    z = torch.randn(x_T.shape, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    d = den(x_T, torch.full((2,), 700))
+    expected = ddpm_step(x_T, d, float(AB[700]), float(AB[400]), "fixed_small", z)
+    torch.testing.assert_close(trace[0], expected, atol=1e-10, rtol=1e-10)
+
+
 def test_ddim_eta_one_full_grid_is_ddpm_ancestral():
     den = make_denoiser(toy_net, AB)
     x_T = torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
@@ -102,7 +135,8 @@ def test_ddim_eta_one_full_grid_is_ddpm_ancestral():
 
 
 @pytest.mark.parametrize(
-    "sampler,steps,std_tol", [("ddpm", 1000, 0.015), ("ddim", 50, 0.03), ("dpm_solver", 20, 0.03)]
+    "sampler,steps,std_tol",
+    [("ddpm", 1000, 0.015), ("ddim", 50, 0.03), ("dpm_solver", 20, 0.03), ("sde_dpm_solver", 20, 0.03)],
 )
 def test_samplers_reproduce_gaussian_data(sampler, steps, std_tol):
     # std_tol allows the samplers' discretization error (DDIM is first order; both ODE solvers shrink the std)
@@ -110,7 +144,8 @@ def test_samplers_reproduce_gaussian_data(sampler, steps, std_tol):
     den = optimal_denoiser(AB, mu, s)
     g = torch.Generator().manual_seed(5)
     x_T = torch.randn(n, 1, generator=g, dtype=torch.float64)
-    fn = {"ddpm": sample_ddpm, "ddim": sample_ddim, "dpm_solver": sample_dpm_solver}[sampler]
+    fn = {"ddpm": sample_ddpm, "ddim": sample_ddim, "dpm_solver": sample_dpm_solver,
+          "sde_dpm_solver": sample_sde_dpm_solver}[sampler]
     x = fn(den, x_T, timestep_grid(1000, steps, "trailing"), AB, generator=g)
     se = s / math.sqrt(n)
     assert abs(x.mean().item() - mu) < 4 * se

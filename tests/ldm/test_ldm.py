@@ -114,7 +114,7 @@ def test_latent_bound_matches_the_closed_form_under_the_optimal_denoiser(s):
     assert mean > entropy + 0.3 * d  # the fixed-variance bound is loose here by ~0.58 nats/dim
 
 
-@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpm_solver"])
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpm_solver", "sde_dpm_solver"])
 def test_latent_samplers_recover_unit_gaussian_latents_with_the_exact_v_predictor(sampler):
     """For u ~ N(0, I), E[v | u_t] = sqrt(ab) E[eps | u_t] - sqrt(1 - ab) E[u | u_t] = 0, so a zero v-network is
     exact and every sampler must return N(0, I) latents (no [-1, 1] clipping in latent space); the coarse grid
@@ -207,7 +207,7 @@ def test_trainer_crosses_the_stage_boundary_and_resume_keeps_the_scale(tmp_path,
     frozen = {k: v for k, v in b.model.autoencoder.named_parameters()}
     assert all(torch.equal(frozen[k], v) for k, v in model.autoencoder.named_parameters())
     g = torch.Generator().manual_seed(0)
-    for sampler in ("ddpm", "ddim", "dpm_solver"):
+    for sampler in ("ddpm", "ddim", "dpm_solver", "sde_dpm_solver"):
         x = model.sample(3, g, sampler=sampler, steps=4)
         assert x.shape == (3, 1, 8, 8) and x.abs().max() <= 1.0
     bpd = model.log_likelihood(digits.test[:8], g, t_subset=8)

@@ -8,6 +8,7 @@ import torch
 from torch.distributions import MultivariateNormal
 
 from genlab.data.dataset import DataInfo
+from genlab.errors import ConfigError
 from genlab.models.base import TrainState
 from genlab.models.vae import VAE, VAEConfig
 
@@ -139,14 +140,14 @@ def test_forward_terms_and_kl_warmup():
 
 @pytest.mark.parametrize("shape,levels,spatial,latent", [
     ((1, 8, 8), 17, False, (32,)),
-    ((1, 28, 28), 256, False, (32,)),
+    ((1, 28, 28), 256, False, (16,)),  # 28x28 and 30x30: the 16-d default of conv_vae_size
     ((3, 32, 32), 256, False, (32,)),
-    ((3, 30, 30), None, False, (32,)),  # not a multiple of 4: padded and cropped
+    ((3, 30, 30), None, False, (16,)),  # not a multiple of 4: padded and cropped
     ((1, 28, 28), 2, True, (4, 7, 7)),
     ((3, 32, 32), 256, True, (4, 8, 8)),
     ((3, 10, 10), 256, True, (4, 3, 3)),
 ])
-def test_image_shapes(shape, levels, spatial, latent):
+def test_image_shapes(shape, levels, spatial, latent):  # channel_mult from conv_vae_size
     torch.manual_seed(0)
     model = VAE(VAEConfig(channels=8, spatial=spatial), DataInfo("img", "image", shape, levels))
     x = torch.rand(3, *shape) * 2 - 1
@@ -239,3 +240,16 @@ def test_gaussian_on_discrete_data_bounds_the_exact_cell_probability():
     mean, se = bpd.mean(0), bpd.std(0) / math.sqrt(reps)
     assert (mean > exact_bits - 3 * se - 1e-4).all()  # a bound (Jensen), up to Monte Carlo noise
     assert (mean - exact_bits).max() < 0.05  # and tight: the density barely varies within a cell
+
+
+def test_28x28_default_is_the_measured_narrow_network_and_overrides_win():
+    info = DataInfo("mnist", "image", (1, 28, 28), 256)
+    model = VAE(VAEConfig(), info)
+    convs = [m for m in model.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs if c.kernel_size == (3, 3)] == [8, 8, 8, 8, 32, 32, 32, 64, 64]
+    assert model.latent_shape == (16,)
+    wide = VAE(VAEConfig(channels=32, channel_mult=(1, 2, 2), latent_dim=32), info)
+    assert wide.latent_shape == (32,) and wide.encoder.head[1].in_features == 64 * 7 * 7
+    assert VAE(VAEConfig(), DataInfo("digits", "image", (1, 8, 8), 17)).latent_shape == (32,)
+    with pytest.raises(ConfigError, match="latent_dim must be >= 1"):
+        VAE(VAEConfig(latent_dim=0), info)

@@ -60,8 +60,8 @@ class LDMConfig:
     blocks_per_level: int | tuple[int, ...] | None = None  # one count, or one per level
     attn_levels: int = 1
     dropout: float = 0.0
-    sampler: str = "ddim"  # "ddpm" | "ddim" | "dpm_solver"
-    steps: int = 50
+    sampler: str = "sde_dpm_solver"  # "ddpm" | "ddim" | "dpm_solver" | "sde_dpm_solver" (see DDPMConfig)
+    steps: int = 20
     eta: float = 0.0
     spacing: str = "trailing"
 
@@ -78,7 +78,7 @@ def autoencoder_mult(config: LDMConfig, shape: tuple[int, ...]) -> tuple[int, ..
 
 
 class LDM(GenerativeModel):
-    """Latent diffusion model: KL autoencoder + DDPM on the scaled latent; samplers ddpm, ddim, dpm_solver."""
+    """Latent diffusion model: KL autoencoder + DDPM on the scaled latent; any of genlab's samplers."""
 
     family = "ldm"
     default_train = {"lr": 1e-3, "batch_size": 128, "betas": (0.9, 0.999), "warmup_steps": 100,

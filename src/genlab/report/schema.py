@@ -43,7 +43,7 @@ Curves = dict[str, list[CurveRow]]  # family -> rows of seed 0
 # family -> [[training seconds, fd], ...]
 QualityVsTime = dict[str, list[list[float]]]
 
-# diffusion family -> sampler ("ddpm", "ddim", "dpm_solver") -> [[steps (NFE), fd, seconds per image], ...]
+# diffusion family -> sampler ("ddpm", "ddim", "dpm_solver", ...) -> [[steps (NFE), fd, seconds per image], ...]
 QualityVsSteps = dict[str, dict[str, list[list[float]]]]
 
 

@@ -12,7 +12,8 @@ from genlab.models.diffusion.parameterization import Denoiser
 from genlab.samplers.timesteps import Callback, alpha_bar_pairs
 
 
-def _alpha_sigma_lambda(ab: float) -> tuple[float, float, float]:
+def alpha_sigma_lambda(ab: float) -> tuple[float, float, float]:
+    """(alpha, sigma, lambda = log(alpha / sigma)) of alpha_bar; lambda is +inf at sigma = 0."""
     alpha, sigma = math.sqrt(ab), math.sqrt(max(1 - ab, 0.0))
     lam = math.log(alpha) - math.log(sigma) if sigma > 0 else math.inf
     return alpha, sigma, lam
@@ -36,8 +37,8 @@ def sample_dpm_solver(
     pairs = alpha_bar_pairs(timesteps, alpha_bar)
     for i, (t, ab_t, ab_next) in enumerate(pairs):
         d = denoiser(x, torch.full((x.shape[0],), t, dtype=torch.long, device=x.device))
-        _, sigma_s, lam_s = _alpha_sigma_lambda(ab_t)
-        alpha_t, sigma_t, lam_t = _alpha_sigma_lambda(ab_next)
+        _, sigma_s, lam_s = alpha_sigma_lambda(ab_t)
+        alpha_t, sigma_t, lam_t = alpha_sigma_lambda(ab_next)
         if sigma_t == 0:
             x = alpha_t * d.x0  # the h -> inf limit of the first-order update
         else:
