@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -99,6 +100,7 @@ def main() -> None:
     ap.add_argument("--blocks", default=GENLAB_UNET["blocks"], help="genlab U-Net blocks: one, or one per level")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--settings", default="fp32,channels_last,compile")
+    ap.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
     a = ap.parse_args()
     settings = a.settings.split(",") + (["bf16"] if a.device == "cuda" else [])
     torch.manual_seed(0)
@@ -128,8 +130,9 @@ def main() -> None:
              "lowest level (its widths chosen to match genlab's parameter count)",
              f"speed-up of genlab's best over diffusers' best: {ratio:.2f}x (target: at least 2x)"]
     suffix = "" if a.device == "cpu" else "-cuda"
-    path = write_results(f"throughput{suffix}", {"args": vars(a), "results": res, "speedup": ratio}, rows,
-                         ["network", "params", *[f"{s} img/s" for s in settings], "best"], notes)
+    args = {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()}
+    path = write_results(f"throughput{suffix}", {"args": args, "results": res, "speedup": ratio}, rows,
+                         ["network", "params", *[f"{s} img/s" for s in settings], "best"], notes, a.out)
     print(f"speed-up {ratio:.2f}x -> {path}")
 
 
