@@ -12,7 +12,13 @@ from genlab.metrics.inception import inception_metrics
 from genlab.metrics.interpolation import interpolation_smoothness, smoothness_per_strip
 from genlab.metrics.memorization import memorization_share
 from genlab.metrics.protocol import build_manifest, check_compatible, protocol_key
-from genlab.metrics.speed import images_per_second, parameter_count, peak_memory_bytes, timed_batches
+from genlab.metrics.speed import (
+    images_per_second,
+    parameter_count,
+    peak_memory_bytes,
+    reset_peak_memory,
+    timed_batches,
+)
 
 
 def test_class_coverage_and_kl_on_constructed_predictions():
@@ -100,4 +106,13 @@ def test_speed_counts_and_timing():
     outs, seconds = timed_batches(lambda b: torch.full((2,), float(b)), 3, "cpu", warmup=1)
     assert [float(o[0]) for o in outs] == [0.0, 1.0, 2.0] and seconds >= 0
     assert images_per_second(lambda b: torch.zeros(5, 1), 5, 2, "cpu") > 0
-    assert peak_memory_bytes("cpu") > 10 * 2**20  # a Python process with torch loaded holds > 10 MiB
+    assert peak_memory_bytes("cpu") is None  # a process's peak RSS cannot be reset, so CPU has no per-model peak
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_peak_memory_counts_a_known_allocation():
+    reset_peak_memory("cuda")
+    before = torch.cuda.memory_allocated("cuda")
+    x = torch.empty(2**20, dtype=torch.float32, device="cuda")  # exactly 4 MiB
+    assert peak_memory_bytes("cuda") >= before + 4 * 2**20
+    del x

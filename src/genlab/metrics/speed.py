@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from collections.abc import Callable
 
@@ -28,13 +26,17 @@ def reset_peak_memory(device: str | torch.device) -> None:
         torch.cuda.reset_peak_memory_stats(device)
 
 
-def peak_memory_bytes(device: str | torch.device) -> int:
-    """Peak CUDA memory allocated by tensors on `device`, or the process's peak resident set size on CPU."""
+# The only CPU peak is the process's resident-set high-water mark, which cannot be reset: in a compare it would
+# carry one family's peak into the next, so it is not reported at all rather than misattributed.
+CPU_PEAK_MEMORY_REASON = "peak memory is measured on CUDA only: a CPU process's peak RSS cannot be reset per model"
+
+
+def peak_memory_bytes(device: str | torch.device) -> int | None:
+    """Peak CUDA memory allocated by tensors on `device` since reset_peak_memory; None on CPU (see above)."""
     device = torch.device(device)
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(rss if sys.platform == "darwin" else rss * 1024)  # Linux reports KiB, macOS bytes
+    return None
 
 
 def timed_batches(sample_batch: Callable[[int], torch.Tensor], n_batches: int, device: str | torch.device,

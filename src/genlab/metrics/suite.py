@@ -26,7 +26,13 @@ from genlab.metrics.memorization import memorization_share
 from genlab.metrics.precision_recall import precision_recall
 from genlab.metrics.protocol import build_manifest
 from genlab.metrics.records import unavailable
-from genlab.metrics.speed import parameter_count, peak_memory_bytes, reset_peak_memory, timed_batches
+from genlab.metrics.speed import (
+    CPU_PEAK_MEMORY_REASON,
+    parameter_count,
+    peak_memory_bytes,
+    reset_peak_memory,
+    timed_batches,
+)
 from genlab.sampling import batch_generator
 
 PR_K, DC_K = 3, 5  # Kynkaanniemi et al. 2019 use k=3; Naeem et al. 2020 use k=5
@@ -171,10 +177,8 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     model.eval()
     reset_peak_memory(device)
     samples, throughput = generate(model, n_samples, seed, batch_size, device, sample_options)
-    # On CPU the only peak is the process's resident-set high-water mark, which cannot be reset: in a compare it
-    # would carry one family's peak into the next, so it is reported as unavailable rather than misattributed.
-    peak = (float(peak_memory_bytes(device)) if torch.device(device).type == "cuda" else
-            unavailable("peak memory is measured on CUDA only: a CPU process's peak RSS cannot be reset per model"))
+    peak_bytes = peak_memory_bytes(device)
+    peak = float(peak_bytes) if peak_bytes is not None else unavailable(CPU_PEAK_MEMORY_REASON)
     samples = as_data(samples, dataset)
     test = dataset.test
     try:
