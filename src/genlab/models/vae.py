@@ -49,10 +49,11 @@ def conv_vae_size(shape: tuple[int, ...]) -> tuple[int, tuple[int, ...], int]:
     side = min(shape[1], shape[2])
     if 17 <= side < 32:
         # 28x28: widths 8/32/64 at 28/14/7 pixels and a 16-d latent. The encoder's and decoder's convs at full
-        # resolution dominate the cost (H*W*C^2), so the width goes where the pixels are few: 3x the training
-        # steps per second of (32, (1,2,2)), and after 150 s on a 2-core CPU FD 14.9 against 36.0 (32-d latent
-        # 26.3): fewer latent dimensions leave fewer holes in the prior between the posteriors, so prior samples
-        # look like digits. Bigger budgets: --set model.channels=32 --set model.latent_dim=32.
+        # resolution dominate the cost (H*W*C^2), so the width goes where the pixels are few: 2.7x the training
+        # steps per second of (32, (1,2,2)), and after 150 s on a 2-core CPU FD 14.9 against 36.0 (the same widths
+        # with a 32-d latent: 26.3): fewer latent dimensions leave fewer holes in the prior between the
+        # posteriors, so prior samples look like digits. Bigger budgets: --set model.channels=32
+        # --set model.latent_dim=32.
         return 8, (1, 4, 8), 16
     return 32, (1, 2, 2), 32
 
