@@ -65,10 +65,10 @@ def main() -> None:
         print(f"{sampler:14s} {steps:5d} steps  FD {r['fd']:.3f}  {ms:.2f} ms/img", flush=True)
     ref = max((r for r in results if r["sampler"] == "ddpm"), key=lambda r: r["steps"], default=None)
     target: dict = {"target": "FD(DPM-Solver++, 20 steps) <= 1.1 x FD(DDPM ancestral, 1000 steps)", "variants": {}}
+    valid = ref is not None and ref["steps"] == 1000  # a shortened ancestral chain is no reference for the target
     for variant in ("dpm_solver", "sde_dpm_solver"):  # the ODE solver and its reverse-SDE form
         r20 = next((r for r in results if r["sampler"] == variant and r["steps"] == 20), None)
         if ref is not None and r20 is not None:
-            valid = ref["steps"] == 1000  # a shortened ancestral chain is no reference for the target
             target["variants"][variant] = {"reference_steps": ref["steps"], "ratio": r20["fd"] / ref["fd"],
                                            "met": r20["fd"] <= 1.1 * ref["fd"] if valid else None}
     names = {"ddpm": "DDPM ancestral", "ddim": "DDIM (eta=0)", "dpm_solver": "DPM-Solver++(2M)",

@@ -19,6 +19,16 @@ def alpha_sigma_lambda(ab: float) -> tuple[float, float, float]:
     return alpha, sigma, lam
 
 
+def multistep_x0(x0: torch.Tensor, prev_x0: torch.Tensor | None, lam_s: float, prev_lam: float | None,
+                 h: float) -> torch.Tensor:
+    """The data estimate D of a 2M step of length h from lambda_s: x0 alone at the first step (eq. 9, first
+    order), else Algorithm 2's D = (1 + 1/2r) x0_i - 1/2r x0_{i-1} with r = (lambda_s - lambda_prev) / h."""
+    if prev_x0 is None:
+        return x0
+    r = (lam_s - prev_lam) / h
+    return x0 + (x0 - prev_x0) / (2 * r)
+
+
 @torch.no_grad()
 def sample_dpm_solver(
     denoiser: Denoiser,
@@ -43,11 +53,7 @@ def sample_dpm_solver(
             x = alpha_t * d.x0  # the h -> inf limit of the first-order update
         else:
             h = lam_t - lam_s
-            if prev_x0 is None:
-                d_hat = d.x0  # Lu et al. 2022 eq. 9 (first order)
-            else:
-                r = (lam_s - prev_lam) / h
-                d_hat = d.x0 + (d.x0 - prev_x0) / (2 * r)  # Algorithm 2: D = (1 + 1/2r) x0_i - 1/2r x0_{i-1}
+            d_hat = multistep_x0(d.x0, prev_x0, lam_s, prev_lam, h)
             x = (sigma_t / sigma_s) * x - alpha_t * math.expm1(-h) * d_hat
         prev_x0, prev_lam = d.x0, lam_s
         if callback is not None:

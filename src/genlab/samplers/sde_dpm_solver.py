@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import torch
 
 from genlab.models.diffusion.parameterization import Denoiser
-from genlab.samplers.dpm_solver import alpha_sigma_lambda
+from genlab.samplers.dpm_solver import alpha_sigma_lambda, multistep_x0
 from genlab.samplers.timesteps import Callback, alpha_bar_pairs, randn_like
 
 
@@ -43,11 +43,7 @@ def sample_sde_dpm_solver(
             x = alpha_t * d.x0  # h -> inf: e^{-h} = 0 and no noise is left to add
         else:
             h = lam_t - lam_s
-            if prev_x0 is None:
-                d_hat = d.x0
-            else:
-                r = (lam_s - prev_lam) / h
-                d_hat = d.x0 + (d.x0 - prev_x0) / (2 * r)  # the 2M (midpoint) extrapolation of DPM-Solver++
+            d_hat = multistep_x0(d.x0, prev_x0, lam_s, prev_lam, h)  # the same D as the ODE solver's 2M step
             decay = math.exp(-2 * h)
             x = ((sigma_t / sigma_s) * math.exp(-h)) * x + (alpha_t * (1 - decay)) * d_hat \
                 + (sigma_t * math.sqrt(1 - decay)) * randn_like(x, generator)
