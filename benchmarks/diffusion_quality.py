@@ -200,7 +200,7 @@ def main() -> None:
     width = matched_width(g_rec["params"], data.train.shape[-1])
     net, scheduler, d_rec = train_diffusers(a, data, a.device, width)
 
-    from genlab.sampling import generate
+    from genlab.evaluation.generate import generate
 
     x_g, sec_g = timed(generate, model, a.n, seed=a.seed, batch_size=500, sampler="ddim", steps=a.sample_steps)
     x_d, sec_d = timed(sample_diffusers, net, scheduler, tuple(data.train.shape[1:]), a.n, a.sample_steps, a.seed,

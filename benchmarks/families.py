@@ -141,7 +141,8 @@ def run_pythae(train: torch.Tensor, budget: float, n: int, seed: int, device: st
 
 # ---- genlab families -------------------------------------------------------------------------------
 def run_genlab(a, runs: Path) -> None:
-    from genlab.compare import CompareSpec, parse_step_grid, run_compare
+    from genlab.cli.compare import parse_step_grid
+    from genlab.compare import CompareSpec, run_compare
 
     spec = CompareSpec(data="mnist", data_dir=str(MNIST_DIR), families=tuple(a.families.split(",")),
                        budget=a.budget, out=runs, device=a.device, n_eval=a.n, n_curve=a.n_curve,
@@ -151,8 +152,8 @@ def run_genlab(a, runs: Path) -> None:
 
 
 def genlab_row(run_dir: Path, device: str, out: Path) -> tuple[dict, str]:
+    from genlab.evaluation.generate import generate
     from genlab.runs import load_run
-    from genlab.sampling import generate
 
     m = json.loads((run_dir / "metrics.json").read_text())
     fid, cost, lik = m["fidelity"], m["cost"], m["likelihood"]

@@ -42,8 +42,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
     a = ap.parse_args()
     from genlab.errors import ConfigError
+    from genlab.evaluation.generate import generate
     from genlab.runs import load_run
-    from genlab.sampling import generate
 
     torch.set_flush_denormal(True)
     model, cfg, info, record = load_run(a.run, a.device)

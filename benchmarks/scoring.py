@@ -28,7 +28,7 @@ class Scorer:
 
     def __init__(self, data, device: str = "cpu"):
         from genlab.data import dataset_fingerprint
-        from genlab.metrics.evaluator import load_or_train_evaluator
+        from genlab.evaluation.evaluator import load_or_train_evaluator
 
         self.data = data
         self.evaluator = load_or_train_evaluator(data, dataset_fingerprint(data), device, progress=True)

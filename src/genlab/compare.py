@@ -7,8 +7,6 @@ skips finished runs and resumes unfinished ones from their last checkpoint.
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import time
 from dataclasses import dataclass, field
@@ -17,11 +15,23 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from genlab.errors import ConfigError
-from genlab.samplers import SAMPLERS
+from genlab.config import DEFAULT_COMPARE_BUDGET as DEFAULT_BUDGET
+from genlab.config import family_sets, run_config
+from genlab.data import dataset_fingerprint, load_dataset
+from genlab.device import resolve_device
+from genlab.edit.panels import save_edit_panels
+from genlab.errors import ConfigError, NotAvailable
+from genlab.evaluation.curves import quality_probe, quality_vs_steps
+from genlab.evaluation.elbo_view import elbo_view
+from genlab.evaluation.evaluator import load_or_train_evaluator
+from genlab.evaluation.run import evaluate_run
+from genlab.fileio import atomic_write_json
+from genlab.models.registry import families_for
+from genlab.report.inputs import collect_inputs
+from genlab.report.results import build_results
+from genlab.report.write import write_report
+from genlab.train.trainer import Trainer
 
-DEFAULT_FAMILIES = ("vae", "gan", "ddpm", "ldm")
-DEFAULT_BUDGET = "70s"  # per family: four families, evaluation included, stay within 10 minutes on 2 cores
 PROBES = (0.125, 0.25, 0.5, 0.75, 1.0)  # fractions of the budget where quality-vs-training-time is measured
 
 
@@ -35,7 +45,7 @@ class CompareSpec:
     images: int | None = None
     seeds: int = 1
     out: Path = Path("compare-out")
-    device: str = "auto"
+    device: str | torch.device = "auto"  # resolved once by run_compare
     n_eval: int = 1000  # samples per family for the metric suite
     n_curve: int = 250  # samples per point of the quality curves
     n_likelihood: int = 100  # test examples for bits/dim (the diffusion bound costs T network calls each)
@@ -50,107 +60,38 @@ class CompareSpec:
         return given or {"budget": DEFAULT_BUDGET}
 
 
-def add_compare_parser(sub) -> None:
-    c = sub.add_parser("compare", help="train every family under one budget and write a comparison report",
-                       description="Train every chosen family on the same data and split under the same budget, "
-                       "evaluate them with one metric suite and write report.html, report.md and results.json. "
-                       "The budget is per family. A re-run with the same --out skips finished families.")
-    c.add_argument("--data", default="digits", help="dataset (default: digits, bundled with scikit-learn)")
-    c.add_argument("--data-dir", help="folder holding dataset files (default: $GENLAB_DATA)")
-    c.add_argument("--families", help="comma-separated (default: all four; vae,gan,ddpm on 2-D data)")
-    b = c.add_mutually_exclusive_group()
-    b.add_argument("--budget", help=f"wall-clock training time per family, e.g. 90s, 10m (default {DEFAULT_BUDGET})")
-    b.add_argument("--steps", type=int, help="optimizer steps per family")
-    b.add_argument("--images", type=int, help="training images seen per family (the same for every family)")
-    c.add_argument("--seeds", type=int, default=1, help="seeds per family (mean +- std in the table)")
-    c.add_argument("--out", default="compare-out", help="output folder (default: compare-out)")
-    c.add_argument("--device", default="auto")
-    c.add_argument("--n-eval", type=int, default=1000, help="samples per family for the metrics (default 1000)")
-    c.add_argument("--n-curve", type=int, default=250, help="samples per point of the quality curves (default 250)")
-    c.add_argument("--n-likelihood", type=int, default=100, help="test examples for bits/dim (default 100)")
-    c.add_argument("--n-latent", type=int, default=128, help="test examples for reconstruction (default 128)")
-    c.add_argument("--set", action="append", default=[], metavar="FAMILY.KEY=VALUE",
-                   help="per-family override, e.g. --set vae.model.latent_dim=8 --set gan.train.lr=1e-4")
-    c.add_argument("--step-grid", help="diffusion samplers and step counts for the quality-vs-steps curve, e.g. "
-                   "'ddpm:1000;ddim:10,20,50;dpm_solver:10,20' (default: ddpm:100,1000;ddim:5,10,20,50,100;"
-                   "dpm_solver:5,10,20;sde_dpm_solver:5,10,20)")
-    c.add_argument("--quiet", action="store_true")
-    c.set_defaults(func=cmd_compare)
+def run_config_of(spec: CompareSpec, family: str, seed: int):
+    """The run config of one (family, seed): the same config API as `genlab train`, FAMILY. prefix aside."""
+    return run_config(family, sets=family_sets(spec.sets, family),
+                      data={"name": spec.data, **({"data_dir": spec.data_dir} if spec.data_dir else {})},
+                      train={**spec.budget_fields(), "seed": seed, "device": str(spec.device)})
 
 
-def parse_step_grid(text: str | None) -> dict[str, tuple[int, ...]] | None:
-    """'ddpm:1000;ddim:10,20' -> {'ddpm': (1000,), 'ddim': (10, 20)}."""
-    if not text:
-        return None
-    grid = {}
-    for part in text.split(";"):
-        name, _, steps = part.partition(":")
-        try:
-            grid[name.strip()] = tuple(int(s) for s in steps.split(",") if s.strip())
-        except ValueError:
-            raise ConfigError(f"--step-grid: cannot read '{part}' (expected sampler:steps,steps)") from None
-        if name.strip() not in SAMPLERS or not grid[name.strip()]:
-            raise ConfigError(f"--step-grid: '{part}' needs a sampler ({', '.join(SAMPLERS)}) and step counts")
-    return grid
-
-
-def cmd_compare(a: argparse.Namespace) -> int:
-    families = tuple(f.strip() for f in a.families.split(",") if f.strip()) if a.families is not None else None
-    bad = [f for f in families or () if f not in DEFAULT_FAMILIES]
-    if bad or families == ():
-        raise ConfigError(f"--families: unknown {', '.join(bad) or '(none given)'} (choose from "
-                          f"{', '.join(DEFAULT_FAMILIES)})")
-    if a.seeds < 1:
-        raise ConfigError("--seeds must be at least 1")
-    spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
-                       a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, parse_step_grid(a.step_grid),
-                       not a.quiet)
-    paths = run_compare(spec)
-    print(f"report -> {paths['html']}")
-    return 0
-
-
-def family_overrides(sets: list[str], family: str) -> list[str]:
-    """'vae.model.latent_dim=8' -> 'model.latent_dim=8' for the vae; other families' items are dropped."""
-    out = []
-    for item in sets:
-        fam, _, rest = item.partition(".")
-        if fam not in DEFAULT_FAMILIES or not rest:
-            raise ConfigError(f"--set {item!r}: expected FAMILY.section.key=value, e.g. vae.model.latent_dim=8")
-        if fam == family:
-            out.append(rest)
-    return out
-
-
-def _config(spec: CompareSpec, family: str, seed: int):
-    from genlab.config import build_config, parse_set
-    from genlab.models.registry import get_family
-
-    model_cls, cfg_cls = get_family(family)
-    cli = {"data": {"name": spec.data, **({"data_dir": spec.data_dir} if spec.data_dir else {})},
-           "train": {**spec.budget_fields(), "seed": seed, "device": spec.device}}
-    return build_config(family, model_cls, cfg_cls, sets=parse_set(family_overrides(spec.sets, family)), cli=cli)
+def family_extras(model, data, evaluator, ref: torch.Tensor, run_dir: Path, n: int, grid: dict | None = None,
+                  n_elbo: int = 64) -> None:
+    """Write quality_vs_steps.json, elbo_view.json and the editing panels where the family has them."""
+    if "steps" in model.sample_options():
+        atomic_write_json(run_dir / "quality_vs_steps.json", quality_vs_steps(model, data, evaluator, ref, n, grid))
+    try:
+        atomic_write_json(run_dir / "elbo_view.json", elbo_view(model, data, n_elbo))
+    except NotAvailable:
+        pass
+    save_edit_panels(model, data, run_dir / "samples")
 
 
 def run_compare(spec: CompareSpec) -> dict[str, Path]:
     """Train, evaluate and report; returns the paths of the report files."""
-    from genlab.artifacts import save_run_artifacts
-    from genlab.compare_extras import family_extras, quality_probe
-    from genlab.data import dataset_fingerprint, load_dataset
-    from genlab.device import resolve_device
-    from genlab.evaluate import evaluate_run
-    from genlab.metrics.evaluator import load_or_train_evaluator
-    from genlab.train.trainer import Trainer
-
     data = load_dataset(spec.data, data_dir=spec.data_dir)
+    fitting = families_for(data.kind)
     if spec.families is None:
-        spec.families = tuple(f for f in DEFAULT_FAMILIES if data.kind == "image" or f != "ldm")
+        spec.families = fitting
+    unfit = [f for f in spec.families if f not in fitting]
+    if unfit:
+        raise ConfigError(f"--families: {', '.join(unfit)} needs image data (a spatial latent); '{data.name}' is "
+                          f"2-D points (use --families {','.join(fitting)})")
+    spec.device = device = resolve_device(spec.device)  # resolved once: every run and evaluation gets this device
     for f in spec.families:  # fail fast on bad overrides, before any training
-        _config(spec, f, 0)
-    if data.kind == "points" and "ldm" in spec.families:
-        raise ConfigError(f"--families: ldm needs image data (a spatial latent); '{data.name}' is 2-D points "
-                          "(use --families vae,gan,ddpm)")
-    device = resolve_device(spec.device)
+        run_config_of(spec, f, 0)
     spec.out.mkdir(parents=True, exist_ok=True)
     evaluator = load_or_train_evaluator(data, dataset_fingerprint(data), device, progress=spec.progress)
     ref = evaluator.features(data.test)  # test-split features: the reference of every quality curve
@@ -168,20 +109,19 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
             line.set_postfix_str(f"seed {seed}: done (kept from an earlier run)")
             overall.update(1)
             continue
-        cfg = _config(spec, family, seed)
+        cfg = run_config_of(spec, family, seed)
         line.set_postfix_str(f"seed {seed}: training")
         resume = (run_dir / "checkpoints" / "latest.json").is_file()
         probe = quality_probe(data, evaluator, ref, spec.n_curve) if seed == 0 else None
-        trainer = Trainer(cfg, data, run_dir, resume=resume, progress=False, device=spec.device, bar=line,
+        trainer = Trainer(cfg, data, run_dir, resume=resume, progress=False, device=device, bar=line,
                           probes=PROBES if seed == 0 else (), probe_fn=probe)
         trainer.fit()
         ema = trainer.ema
-        save_run_artifacts(ema, data, run_dir, seed=0)
         if seed == 0:
             line.set_postfix_str("seed 0: family extras (quality vs steps, edits, ELBO terms)")
             family_extras(ema, data, evaluator, ref, run_dir, spec.n_curve, spec.step_grid, spec.n_likelihood)
         line.set_postfix_str(f"seed {seed}: evaluating")
-        evaluate_run(run_dir, n_samples=spec.n_eval, seed=0, device=spec.device, evaluator=evaluator, data=data,
+        evaluate_run(run_dir, n_samples=spec.n_eval, seed=0, device=device, evaluator=evaluator, data=data,
                      progress=False, n_likelihood=spec.n_likelihood, n_latent=spec.n_latent)
         line.set_postfix_str(f"seed {seed}: done")
         overall.update(1)
@@ -192,10 +132,6 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
 
 def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
     """Gather every run folder's files into the report (the report reads files only)."""
-    from genlab.compare_extras import collect_inputs
-    from genlab.report.results import build_results
-    from genlab.report.write import write_report
-
     inputs = collect_inputs(spec.out, spec.families, spec.seeds)
     meta = {"data": data.name, "data_shape": list(data.info.shape), "n_train": len(data.train),
             "n_test": len(data.test), "seeds": spec.seeds,
@@ -207,5 +143,6 @@ def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
             "torch": torch.__version__}
     results = build_results(meta=meta, **inputs)
     paths = write_report(spec.out, results)
-    (spec.out / "compare.json").write_text(json.dumps({"spec": {**spec.__dict__, "out": str(spec.out)}}, indent=1))
+    record = {**spec.__dict__, "out": str(spec.out), "device": str(spec.device)}
+    atomic_write_json(spec.out / "compare.json", {"spec": record})
     return paths

@@ -16,15 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from genlab.data.config import DataConfig
 from genlab.errors import ConfigError
+from genlab.models.registry import FAMILY_NAMES, get_family
 
-
-@dataclass
-class DataConfig:
-    name: str = "digits"
-    data_dir: str | None = None  # falls back to $GENLAB_DATA
-    image_size: int | None = None  # image folders: resize to this size
-    channels: int | None = None  # image folders: 1 (grayscale) or 3 (RGB)
+__all__ = ["DataConfig", "RunConfig", "TrainConfig", "build_config", "config_from_json", "parse_set", "run_config"]
 
 
 @dataclass
@@ -52,6 +48,7 @@ class TrainConfig:
 
 
 DEFAULT_STEPS = 2000
+DEFAULT_COMPARE_BUDGET = "70s"  # per family: four families, evaluation included, stay within 10 minutes on 2 cores
 
 
 @dataclass
@@ -75,7 +72,7 @@ def parse_duration(text: str) -> float:
     return h * 3600 + mi * 60 + s
 
 
-def _coerce(value: Any, hint: Any, key: str) -> Any:
+def coerce_value(value: Any, hint: Any, key: str) -> Any:
     """Convert a TOML value or a --set string to the field's declared type, or raise naming the key."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
@@ -85,7 +82,7 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         errors = []
         for a in args:
             try:
-                return _coerce(value, a, key)
+                return coerce_value(value, a, key)
             except ConfigError as e:
                 errors.append(str(e))
         raise ConfigError(errors[0])
@@ -96,10 +93,10 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(v, args[0], key) for v in value)
+            return tuple(coerce_value(v, args[0], key) for v in value)
         if len(value) != len(args):
             raise ConfigError(f"{key}: expected {len(args)} values, got {len(value)}")
-        return tuple(_coerce(v, a, key) for v, a in zip(value, args, strict=True))
+        return tuple(coerce_value(v, a, key) for v, a in zip(value, args, strict=True))
     if hint is bool:
         if isinstance(value, bool):
             return value
@@ -134,6 +131,12 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         if isinstance(value, str):
             return value
         raise ConfigError(f"{key}: expected a string, got {value!r}")
+    if dataclasses.is_dataclass(hint):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table of {hint.__name__} keys, got {value!r}")
+        return update_dataclass(hint(), value, key)
     raise ConfigError(f"{key}: unsupported config type {hint}")
 
 
@@ -141,11 +144,19 @@ def update_dataclass(obj: Any, values: dict, prefix: str) -> Any:
     """A copy of dataclass `obj` with `values` applied; unknown keys and wrong types raise ConfigError."""
     hints = typing.get_type_hints(type(obj))
     names = {f.name for f in dataclasses.fields(obj)}
-    changes = {}
+    changes: dict = {}
     for k, v in values.items():
-        if k not in names:
+        head, dot, rest = k.partition(".")
+        if head not in names:
             raise ConfigError(f"unknown config key '{prefix}.{k}' (known: {', '.join(sorted(names))})")
-        changes[k] = _coerce(v, hints[k], f"{prefix}.{k}")
+        nested = changes.get(head, getattr(obj, head))
+        if dataclasses.is_dataclass(nested) and (dot or isinstance(v, dict)):
+            # a nested table (e.g. ldm's model.diffusion): update the current value key by key
+            changes[head] = update_dataclass(nested, {rest: v} if dot else v, f"{prefix}.{head}")
+        elif dot:
+            raise ConfigError(f"unknown config key '{prefix}.{k}' ('{prefix}.{head}' has no sub-keys)")
+        else:
+            changes[head] = coerce_value(v, hints[head], f"{prefix}.{head}")
     return dataclasses.replace(obj, **changes)
 
 
@@ -193,6 +204,30 @@ def build_config(family: str, model_cls: type, model_cfg_cls: type, *, file: dic
     return cfg
 
 
+def family_sets(items: list[str], family: str) -> list[str]:
+    """Compare's per-family overrides: 'vae.model.latent_dim=8' -> 'model.latent_dim=8' for the vae, other
+    families' items dropped; the rest of the grammar is parse_set's."""
+    out = []
+    for item in items:
+        fam, _, rest = item.partition(".")
+        if fam not in FAMILY_NAMES or not rest:
+            raise ConfigError(f"--set {item!r}: expected FAMILY.section.key=value, e.g. vae.model.latent_dim=8")
+        if fam == family:
+            out.append(rest)
+    return out
+
+
+def run_config(family: str, *, file: dict | None = None, sets: list[str] = (), data: dict | None = None,
+               train: dict | None = None) -> RunConfig:
+    """The config of one run, as `genlab train` and `genlab compare` both build it: family defaults < TOML
+    file < --set items < explicit values (data/train keys given as flags)."""
+    model_cls, cfg_cls = get_family(family)
+    if file and file.get("family", family) != family:
+        raise ConfigError(f"config file is for '{file['family']}', not '{family}'")
+    cli = {"data": dict(data or {}), "train": dict(train or {})}
+    return build_config(family, model_cls, cfg_cls, file=file, sets=parse_set(list(sets)), cli=cli)
+
+
 def validate(cfg: RunConfig) -> None:
     t = cfg.train
     chosen = [k for k in ("steps", "images", "budget") if getattr(t, k) is not None]
@@ -212,9 +247,12 @@ def validate(cfg: RunConfig) -> None:
 
 def config_from_json(d: dict) -> RunConfig:
     """Rebuild a RunConfig from its JSON form (as stored in checkpoints)."""
-    from genlab.models.registry import get_family
-
-    model_cls, model_cfg_cls = get_family(d["family"])
+    _, model_cfg_cls = get_family(d["family"])
+    model = dict(d["model"])
+    if d["family"] == "ldm" and "diffusion" not in model:
+        # runs written before LDMConfig nested DDPMConfig kept the latent DDPM's keys at the top level
+        own = {f.name for f in dataclasses.fields(model_cfg_cls)}
+        model["diffusion"] = {k: model.pop(k) for k in list(model) if k not in own}
     return RunConfig(d["family"], update_dataclass(DataConfig(), d["data"], "data"),
                      update_dataclass(TrainConfig(), d["train"], "train"),
-                     update_dataclass(model_cfg_cls(), d["model"], "model"))
+                     update_dataclass(model_cfg_cls(), model, "model"))

@@ -7,7 +7,10 @@ import torch
 from genlab.errors import ConfigError
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str | torch.device) -> torch.device:
+    """The torch.device for --device NAME ('auto': CUDA when present); a torch.device passes through."""
+    if isinstance(name, torch.device):
+        return name
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

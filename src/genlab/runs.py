@@ -11,6 +11,7 @@ from genlab.config import RunConfig, config_from_json
 from genlab.data.dataset import DataInfo
 from genlab.errors import CheckpointError
 from genlab.models.base import GenerativeModel
+from genlab.models.registry import build_model
 from genlab.train.checkpoint import module_state, read_checkpoint
 
 _RUN = re.compile(r"^(\d{5})-(.+)$")
@@ -49,8 +50,6 @@ def latest_run_dir(root: str | Path, name: str) -> Path | None:
 def load_run(run_dir: str | Path, device: torch.device | str = "cpu", ema: bool = True,
              ) -> tuple[GenerativeModel, RunConfig, DataInfo, dict]:
     """Rebuild a model from its run folder alone (config + weights in the latest checkpoint)."""
-    from genlab.train.trainer import build_model
-
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CheckpointError(f"run folder not found: {run_dir}")

@@ -1,4 +1,4 @@
-"""Images out: 8-bit conversion, PNG grids of samples, scatter plots of 2-D samples."""
+"""Images out: 8-bit conversion, PNG grids of samples, scatter plots of 2-D samples, sample files."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from genlab.data.dataset import DataInfo
+from genlab.errors import ConfigError
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -73,3 +76,29 @@ def save_samples_figure(x: torch.Tensor, path: Path, data=None, title: str = "")
         save_scatter(pts, path, modes, title)
     else:
         save_grid(x, path)
+
+
+def save_samples(x: torch.Tensor, out: Path, info: DataInfo) -> Path:
+    """Images -> uint8 (PNG files in a folder, or array 'samples' [N,H,W,C] in .npz); points -> floats
+    in the data's own coordinates."""
+    if info.kind == "points":
+        pts = (x * info.scale + torch.tensor(info.offset)).numpy().astype(np.float32)
+        if out.suffix not in (".npz", ".npy"):
+            raise ConfigError(f"--out {out}: 2-D samples are saved as .npz or .npy")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".npy":
+            np.save(out, pts)
+        else:
+            np.savez(out, samples=pts)
+        return out
+    imgs = to_uint8(x)
+    if out.suffix == ".npz":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(out, samples=imgs)
+        return out
+    if out.suffix:
+        raise ConfigError(f"--out {out}: give FILE.npz or a folder for PNG files")
+    out.mkdir(parents=True, exist_ok=True)
+    for i, img in enumerate(imgs):
+        save_png(img, out / f"{i:06d}.png")
+    return out

@@ -128,7 +128,7 @@ def test_metrics_made_under_another_protocol_are_refused(digits_compare, tmp_pat
 
 
 def test_unavailable_sections_carry_their_reason_into_the_table():
-    from genlab.compare_extras import flatten_metrics
+    from genlab.report.inputs import flatten_metrics
 
     no = {"available": False, "reason": "unlabelled images: no evaluator"}
     flat = flatten_metrics({"fidelity": no, "floor": no, "mode_collapse": no, "memorization": no,

@@ -8,12 +8,13 @@ import math
 import torch
 from gaussian_truth import optimal_denoiser
 
-from genlab.edit import ddim_invert, denoise, img2img, inpaint, interpolate, superres
+from genlab.edit import denoise, img2img, inpaint, superres
 from genlab.edit.inpaint import repaint_schedule
 from genlab.models.diffusion.parameterization import make_denoiser
 from genlab.models.diffusion.schedule import Schedule
 from genlab.nn.unet import UNet
 from genlab.samplers import sample_ddim, timestep_grid
+from genlab.samplers.ddim_inversion import ddim_invert, interpolate
 
 AB = torch.as_tensor(Schedule.named("linear", 1000).alpha_bar)
 MU, S = 0.3, 0.4

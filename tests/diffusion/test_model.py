@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from genlab.data.dataset import DataInfo
+from genlab.edit.tasks import apply_edit
 from genlab.models.base import TrainState
 from genlab.models.diffusion.model import DDPM, DDPMConfig
 from genlab.nn.mlp_denoiser import MLPDenoiser
@@ -60,22 +61,26 @@ def test_unet_blocks_per_level_one_count_or_one_per_level():
         UNet(1, 1, 8, (1, 2, 4), (1, 2))
 
 
-@pytest.mark.parametrize("family", ["ddpm", "ldm"])
-def test_blocks_per_level_per_level_through_set_and_json(family):
+@pytest.mark.parametrize("family,table", [("ddpm", "model"), ("ldm", "model.diffusion")])
+def test_blocks_per_level_per_level_through_set_and_json(family, table):
+    """LDMConfig nests the DDPM's config: the same key under model.diffusion, through --set and JSON."""
     import json
 
     from genlab.config import build_config, config_from_json, parse_set
     from genlab.models.registry import get_family
 
+    def ddpm_part(cfg):
+        return cfg.model.diffusion if family == "ldm" else cfg.model
+
     model_cls, cfg_cls = get_family(family)
-    cfg = build_config(family, model_cls, cfg_cls, sets=parse_set(["model.blocks_per_level=1,2"]),
+    cfg = build_config(family, model_cls, cfg_cls, sets=parse_set([f"{table}.blocks_per_level=1,2"]),
                        cli={"data": {"name": "digits"}})
-    assert cfg.model.blocks_per_level == (1, 2)
-    assert config_from_json(json.loads(json.dumps(cfg.to_json()))).model.blocks_per_level == (1, 2)
+    assert ddpm_part(cfg).blocks_per_level == (1, 2)
+    assert ddpm_part(config_from_json(json.loads(json.dumps(cfg.to_json())))).blocks_per_level == (1, 2)
     model_cls(cfg.model, DataInfo("digits", "image", (1, 8, 8), 17))  # two levels on 8x8: one count each
-    one = build_config(family, model_cls, cfg_cls, sets=parse_set(["model.blocks_per_level=2"]),
+    one = build_config(family, model_cls, cfg_cls, sets=parse_set([f"{table}.blocks_per_level=2"]),
                        cli={"data": {"name": "digits"}})
-    assert one.model.blocks_per_level == 2
+    assert ddpm_part(one).blocks_per_level == 2
 
 
 def test_default_unet_for_digits_is_small():
@@ -165,12 +170,12 @@ def test_model_edit_tasks_and_inversion_shapes():
     x = torch.rand(2, 1, 8, 8, generator=g) * 2 - 1
     mask = torch.zeros(1, 1, 8, 8)
     mask[..., :3] = 1
-    out = model.edit("inpaint", x, g, mask=mask, jump_length=2, resample=2)
+    out = apply_edit(model, "inpaint", x, g, mask=mask, jump_length=2, resample=2)
     assert torch.equal(out[..., :3], x[..., :3])
-    assert torch.equal(model.edit("img2img", x, g, strength=0.0), x)
-    assert model.edit("denoise", x, g, sigma=0.05, steps=3).shape == x.shape
+    assert torch.equal(apply_edit(model, "img2img", x, g, strength=0.0), x)
+    assert apply_edit(model, "denoise", x, g, sigma=0.05, steps=3).shape == x.shape
     low = x[:, :, ::2, ::2]
-    assert model.edit("superres", low, g).shape == x.shape  # exactness of ILVR is tested in test_edit.py
+    assert apply_edit(model, "superres", low, g).shape == x.shape  # exactness of ILVR is tested in test_edit.py
     z = model.encode(x)
     assert z.shape == x.shape and model.decode(z).shape == x.shape
     assert model.interpolate(x[0], x[1], steps=3).shape == (3, 1, 8, 8)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from genlab.models.diffusion.likelihood import discretized_gaussian_log_likelihood, normal_kl
+from genlab.maths.gaussian import normal_kl
+from genlab.models.diffusion.likelihood import discretized_gaussian_log_likelihood
 from genlab.models.diffusion.parameterization import to_eps_x0, v_from_eps_x0
 from genlab.models.diffusion.process import GaussianDiffusion
 from genlab.models.diffusion.schedule import Schedule, respace

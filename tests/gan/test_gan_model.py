@@ -8,9 +8,12 @@ import torch
 
 from genlab.data.dataset import DataInfo, Dataset
 from genlab.errors import ConfigError, NotAvailable
+from genlab.maths.interpolation import lerp as _lerp
+from genlab.maths.interpolation import slerp as _slerp
 from genlab.metrics.modes import high_quality_share, modes_covered
 from genlab.models.base import TrainState
-from genlab.models.gan import GAN, GANConfig, _lerp, _slerp
+from genlab.models.gan import GAN, GANConfig
+from genlab.train.diagnostics import training_diagnostics
 
 ST = TrainState(step=0, progress=0.0)
 
@@ -133,11 +136,11 @@ def test_interpolation_paths():
 def test_diagnostics_on_ring8():
     data = _ring8(2000, 0)
     m = GAN(GANConfig(latent_dim=4, g_width=16, d_width=16), data.info)
-    d = m.diagnostics(data, torch.Generator().manual_seed(0))
+    d = training_diagnostics(m, data, torch.Generator().manual_seed(0))
     x = data.to_native(m.sample(2000, torch.Generator().manual_seed(0)))
     assert d["modes_covered"] == modes_covered(x, data.modes, 0.02) and d["modes_total"] == 8.0
     assert d["hq_share"] == high_quality_share(x, data.modes, 0.02)
-    assert m.diagnostics(Dataset("x", "points", data.train, data.test, None), torch.Generator()) == {}
+    assert training_diagnostics(m, Dataset("x", "points", data.train, data.test, None), torch.Generator()) == {}
 
 
 def _train_ring8(seed: int, steps: int = 2500, batch: int = 256) -> tuple[int, float]:
@@ -153,7 +156,7 @@ def _train_ring8(seed: int, steps: int = 2500, batch: int = 256) -> tuple[int, f
         with torch.no_grad():
             for e, p in zip(ema.parameters(), m.parameters(), strict=True):
                 e.lerp_(p, 1 - 0.99)
-    d = ema.diagnostics(data, torch.Generator().manual_seed(0))
+    d = training_diagnostics(ema, data, torch.Generator().manual_seed(0))
     return int(d["modes_covered"]), d["hq_share"]
 
 

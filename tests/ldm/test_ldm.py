@@ -4,6 +4,7 @@ full two-stage run through the trainer with checkpoint/resume across the stage b
 import copy
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,11 @@ from torch.utils.flop_counter import FlopCounterMode
 from genlab.config import build_config
 from genlab.data import load_dataset
 from genlab.data.dataset import DataInfo
+from genlab.edit.tasks import apply_edit
 from genlab.errors import ConfigError, NotAvailable
 from genlab.models.base import TrainState
 from genlab.models.diffusion.model import DDPM, DDPMConfig
-from genlab.models.latent_diffusion import LDM, LDMConfig
+from genlab.models.latent_diffusion import LDM, LDMConfig, latent_ddpm_config
 from genlab.runs import load_run
 from genlab.train.checkpoint import module_state, read_checkpoint
 from genlab.train.logger import read_metrics
@@ -25,7 +27,12 @@ from genlab.train.trainer import Trainer
 sys.path.insert(0, str(Path(__file__).parents[1] / "diffusion"))
 from gaussian_truth import expected_bound_terms  # noqa: E402
 
-TINY = {"ae_channels": 16, "channels": 16, "channel_mults": (1, 2), "T": 100, "steps": 5}
+TINY_DIFFUSION = {"channels": 16, "channel_mults": (1, 2), "T": 100, "steps": 5}
+
+
+def tiny(**diffusion) -> LDMConfig:
+    """A small LDM: 16-channel autoencoder, and the latent DDPM's defaults with TINY_DIFFUSION and `diffusion`."""
+    return LDMConfig(ae_channels=16, diffusion=replace(latent_ddpm_config(), **{**TINY_DIFFUSION, **diffusion}))
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +48,7 @@ def _psnr(x, x_hat):
 def trained_ae(digits):
     """An LDM whose autoencoder had 300 Adam steps on digits (the diffusion part untouched), plus its PSNRs."""
     torch.manual_seed(0)
-    model = LDM(LDMConfig(**TINY), digits.info)
+    model = LDM(tiny(), digits.info)
     before = _psnr(digits.test, model.reconstruct(digits.test))
     opt = torch.optim.Adam(model.autoencoder.parameters(), lr=2e-3)
     g = torch.Generator().manual_seed(0)
@@ -91,7 +98,7 @@ def test_latent_bound_matches_the_closed_form_under_the_optimal_denoiser(s):
     E[latent_nll(z)] must equal d (that bound - log s), the -d log s being the change of variables z -> u, and
     must stay above the exact differential entropy of z ~ N(0, s^-2 I)."""
     info = DataInfo("toy", "image", (1, 8, 8), 17)
-    model = LDM(LDMConfig(**{**TINY, "T": 1000, "prediction": "eps"}), info)
+    model = LDM(tiny(T=1000, prediction="eps"), info)
     ab_all = model.diffusion.process.alpha_bar.float()
 
     def optimal_eps(u_t, t):
@@ -119,8 +126,8 @@ def test_latent_samplers_recover_unit_gaussian_latents_with_the_exact_v_predicto
     """For u ~ N(0, I), E[v | u_t] = sqrt(ab) E[eps | u_t] - sqrt(1 - ab) E[u | u_t] = 0, so a zero v-network is
     exact and every sampler must return N(0, I) latents (no [-1, 1] clipping in latent space); the coarse grid
     costs a little variance (measured std 0.958 ddpm, 0.983 ddim, 1.002 dpm_solver at 100 of 1000 steps)."""
-    model = LDM(LDMConfig(**{**TINY, "T": 1000}), DataInfo("digits", "image", (1, 8, 8), 17))
-    assert model.config.prediction == "v"
+    model = LDM(tiny(T=1000), DataInfo("digits", "image", (1, 8, 8), 17))
+    assert model.config.diffusion.prediction == "v"
     del model.diffusion.net
     model.diffusion.net = lambda u_t, t: torch.zeros_like(u_t)
     u = model.sample_latents(512, torch.Generator().manual_seed(0), sampler=sampler, steps=100)
@@ -134,7 +141,7 @@ def test_sampling_a_latent_costs_far_fewer_flops_than_pixel_diffusion():
     info = DataInfo("mnist-like", "image", (1, 28, 28), 256)
     net = {"channels": 16, "channel_mults": (1, 2), "blocks_per_level": 1, "T": 100}
     pixel = DDPM(DDPMConfig(**net), info)
-    latent = LDM(LDMConfig(**net, ae_channels=16), info)
+    latent = LDM(LDMConfig(ae_channels=16, diffusion=replace(latent_ddpm_config(), **net)), info)
     assert latent.latent_shape == (4, 7, 7)
 
     def flops(model):
@@ -163,7 +170,7 @@ def _cfg(steps):
     return build_config("ldm", LDM, LDMConfig, cli={
         "train": {"steps": steps, "batch_size": 64, "checkpoint_every": 5, "sample_every": 0, "log_every": 1,
                   "n_grid": 4, "warmup_steps": 2, "device": "cpu"},
-        "model": {**TINY, "stage1_fraction": 0.5, "scale_images": 300}})
+        "model": {"ae_channels": 16, "diffusion": TINY_DIFFUSION, "stage1_fraction": 0.5, "scale_images": 300}})
 
 
 def test_trainer_crosses_the_stage_boundary_and_resume_keeps_the_scale(tmp_path, digits, monkeypatch):
@@ -214,6 +221,6 @@ def test_trainer_crosses_the_stage_boundary_and_resume_keeps_the_scale(tmp_path,
     assert bpd.shape == (8,) and torch.isfinite(bpd).all() and (bpd > 0).all()
     assert model.interpolate(digits.test[0], digits.test[1], 5).shape == (5, 1, 8, 8)
     assert model.interpolate(digits.test[0], digits.test[1], 3, mode="lerp").shape == (3, 1, 8, 8)
-    assert model.edit("img2img", digits.test[:2], g, strength=0.5, steps=4).shape == (2, 1, 8, 8)
+    assert apply_edit(model, "img2img", digits.test[:2], g, strength=0.5, steps=4).shape == (2, 1, 8, 8)
     with pytest.raises(NotAvailable, match="pixels"):
-        model.edit("inpaint", digits.test[:2], g)
+        apply_edit(model, "inpaint", digits.test[:2], g, mask=torch.ones(2, 1, 8, 8))

@@ -30,7 +30,7 @@ def digits_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def digits_evaluator(digits, digits_cache):
-    from genlab.metrics.evaluator import load_or_train_evaluator
+    from genlab.evaluation.evaluator import load_or_train_evaluator
 
     mp = pytest.MonkeyPatch()
     mp.setenv("GENLAB_CACHE", str(digits_cache))

@@ -4,13 +4,13 @@ import torch
 import torch.nn.functional as F
 
 from genlab.data.dataset import Dataset
-from genlab.metrics.density_coverage import density_coverage
-from genlab.metrics.evaluator import (
+from genlab.evaluation.evaluator import (
     Recipe,
     evaluator_paths,
     load_or_train_evaluator,
     train_classifier,
 )
+from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.frechet import frechet_distance
 from genlab.metrics.precision_recall import precision_recall
 

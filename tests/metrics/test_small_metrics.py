@@ -7,18 +7,18 @@ import torch
 from torch import nn
 
 from genlab.errors import GenlabError
-from genlab.metrics.classes import class_coverage, class_histogram_kl
-from genlab.metrics.inception import inception_metrics
-from genlab.metrics.interpolation import interpolation_smoothness, smoothness_per_strip
-from genlab.metrics.memorization import memorization_share
-from genlab.metrics.protocol import build_manifest, check_compatible, protocol_key
-from genlab.metrics.speed import (
+from genlab.evaluation.inception import inception_metrics
+from genlab.evaluation.protocol import build_manifest, check_compatible, protocol_key
+from genlab.evaluation.speed import (
     images_per_second,
     parameter_count,
     peak_memory_bytes,
     reset_peak_memory,
     timed_batches,
 )
+from genlab.metrics.classes import class_coverage, class_histogram_kl
+from genlab.metrics.interpolation import interpolation_smoothness, smoothness_per_strip
+from genlab.metrics.memorization import memorization_share
 
 
 def test_class_coverage_and_kl_on_constructed_predictions():

@@ -2,10 +2,12 @@ import math
 
 import torch
 
+from genlab import rng
 from genlab.data.dataset import Dataset
 from genlab.errors import NotAvailable
-from genlab.metrics.evaluator import IdentityEvaluator
-from genlab.metrics.suite import evaluate, generate
+from genlab.evaluation.evaluator import IdentityEvaluator
+from genlab.evaluation.generate import generate
+from genlab.evaluation.suite import evaluate
 from genlab.models.base import GenerativeModel
 
 
@@ -21,8 +23,8 @@ class NoisyCopies(GenerativeModel):
 
     @torch.no_grad()
     def sample(self, n, generator=None, **options):
-        idx = torch.randint(len(self.pool), (n,), generator=generator)
-        eps = torch.randn((n, *self.pool.shape[1:]), generator=generator)
+        idx = rng.per_image(lambda s, g: torch.randint(len(self.pool), s, generator=g), (n,), generator)
+        eps = rng.randn((n, *self.pool.shape[1:]), generator)
         return (self.pool[idx] + self.noise * eps).clamp(-1, 1)
 
     def nfe(self, **options):
@@ -58,11 +60,14 @@ def _leaves(d, prefix=""):
 
 def test_seeded_generation_is_reproducible(digits):
     model = NoisyCopies(digits.train, 0.1)
-    a, rate = generate(model, 10, 3, 4, torch.device("cpu"), {})
-    b, _ = generate(model, 10, 3, 4, torch.device("cpu"), {})
-    c, _ = generate(model, 4, 3, 4, torch.device("cpu"), {})
-    assert torch.equal(a, b) and torch.equal(a[:4], c) and rate > 0
-    assert not torch.equal(a, generate(model, 10, 4, 4, torch.device("cpu"), {})[0])
+    timing = {}
+    a = generate(model, 10, 3, 4, timing=timing)
+    b = generate(model, 10, 3, 4)
+    c = generate(model, 4, 3, 4)
+    assert torch.equal(a, b) and torch.equal(a[:4], c) and timing["samples_per_second"] > 0
+    assert not torch.equal(a, generate(model, 10, 4, 4))
+    # per-image seeds: image k does not depend on the batch it was drawn in
+    assert torch.equal(a, generate(model, 10, 3, 3)) and torch.equal(a[5:7], generate(model, 7, 3, 10)[5:7])
 
 
 def test_evaluate_images_returns_every_metric(digits, digits_evaluator):

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from genlab.errors import CheckpointError
+from genlab import fileio
 from genlab.train import checkpoint as ck
 
 
@@ -41,10 +42,10 @@ def test_interrupted_write_leaves_the_old_checkpoint_readable(tmp_path, monkeypa
             raise KeyboardInterrupt("killed")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(ck.os, "replace", dying_replace)
+    monkeypatch.setattr(fileio.os, "replace", dying_replace)
     with pytest.raises(KeyboardInterrupt):
         _save(tmp_path, 2, 0.9)
-    monkeypatch.setattr(ck.os, "replace", real_replace)
+    monkeypatch.setattr(fileio.os, "replace", real_replace)
     record, tensors = ck.read_checkpoint(tmp_path)
     assert record["step"] == 1 and torch.allclose(tensors["model.weight"], torch.full((2, 3), 0.5), atol=0.2)
 

@@ -63,3 +63,20 @@ def test_int_field_rejects_bool_and_fraction():
         update_dataclass(TrainConfig(), {"steps": 2.5}, "train")
     with pytest.raises(ConfigError):
         update_dataclass(TrainConfig(), {"steps": True}, "train")
+
+
+def test_ldm_nests_the_ddpm_config_and_reads_runs_written_before():
+    """--set model.diffusion.KEY reaches the latent DDPM's config; a wrong sub-key is named; a config.json
+    written before the nesting (the DDPM's keys at the top of [model]) still loads."""
+    from genlab.config import config_from_json, run_config
+
+    cfg = run_config("ldm", sets=["model.diffusion.steps=7", "model.kl_weight=0.5"])
+    assert cfg.model.diffusion.steps == 7 and cfg.model.kl_weight == 0.5
+    assert cfg.model.diffusion.prediction == "v"  # the latent defaults, not the pixel DDPM's
+    with pytest.raises(ConfigError, match="'model.diffusion.stepz'"):
+        run_config("ldm", sets=["model.diffusion.stepz=7"])
+    with pytest.raises(ConfigError, match="'model.kl_weight.x'"):
+        run_config("ldm", sets=["model.kl_weight.x=1"])
+    old = cfg.to_json()
+    old["model"] = {**{k: v for k, v in old["model"].items() if k != "diffusion"}, **old["model"]["diffusion"]}
+    assert config_from_json(old).model == cfg.model

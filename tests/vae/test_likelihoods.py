@@ -8,6 +8,7 @@ from torch.distributions import Bernoulli as TorchBernoulli
 from torch.distributions import Normal, kl_divergence
 
 from genlab.errors import ConfigError
+from genlab.maths.gaussian import standard_normal_kl as gaussian_kl
 from genlab.models.decoder_likelihoods import (
     Bernoulli,
     DiscretizedLogistic,
@@ -16,7 +17,6 @@ from genlab.models.decoder_likelihoods import (
     make_likelihood,
     resolve_likelihood_name,
 )
-from genlab.models.vae import gaussian_kl
 
 
 def test_gaussian_kl_matches_torch_distributions():

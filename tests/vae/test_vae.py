@@ -181,7 +181,7 @@ def test_interpolation_endpoints_are_the_decoded_endpoints(mode):
 
 
 def test_slerp_of_unit_vectors_stays_on_the_sphere():
-    from genlab.models.interpolation import interpolation_path, slerp
+    from genlab.maths.interpolation import interpolation_path, slerp
 
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(16, generator=g), torch.randn(16, generator=g)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genlab.data.config import DataConfig
 from genlab.data.dataset import DataInfo, Dataset
 from genlab.errors import DataError
 
@@ -27,7 +28,7 @@ _OPTIONS = {
     "arrays": {"levels", "binarize"},
 }
 
-__all__ = ["DATASETS", "DataInfo", "Dataset", "dataset_fingerprint", "load_dataset"]
+__all__ = ["DATASETS", "DataInfo", "Dataset", "dataset_fingerprint", "load_data_from_config", "load_dataset"]
 
 
 def _check_options(source: str, name: str, options: dict) -> None:
@@ -93,6 +94,11 @@ def load_dataset(name: str, data_dir: str | None = None, **options) -> Dataset:
         raise DataError(f"unknown dataset '{name}'; choices: {', '.join(DATASETS)}, "
                         f"or a path to an image folder or a .npz/.npy file")
     return _binarize(ds) if binarize else ds
+
+
+def load_data_from_config(cfg: DataConfig) -> Dataset:
+    """The dataset a run config's [data] table names, with its image-folder options."""
+    return load_dataset(cfg.name, data_dir=cfg.data_dir, image_size=cfg.image_size, channels=cfg.channels)
 
 
 def dataset_fingerprint(ds: Dataset) -> str:

@@ -9,8 +9,8 @@ import torch
 
 from genlab.edit.img2img import truncated_grid
 from genlab.errors import ConfigError
-from genlab.models.diffusion.parameterization import Denoiser
-from genlab.samplers import SAMPLERS
+from genlab.samplers import get_sampler
+from genlab.samplers.base import Denoiser
 from genlab.samplers.timesteps import Callback
 
 
@@ -37,13 +37,12 @@ def denoise(
 
     steps=None uses every timestep from t down to 0; 'ddpm' draws a posterior sample, 'ddim' follows the ODE.
     """
+    run = get_sampler(sampler)
     if sigma <= 0:
         raise ConfigError(f"denoise sigma must be > 0, got {sigma}")
-    if sampler not in SAMPLERS:
-        raise ConfigError(f"unknown sampler '{sampler}' (choose from {', '.join(SAMPLERS)})")
     t = matching_timestep(alpha_bar, sigma)
     x_t = math.sqrt(float(alpha_bar[t])) * y
     grid = truncated_grid(t, t + 1 if steps is None else steps)
-    return SAMPLERS[sampler](
+    return run(
         denoiser, x_t, grid, alpha_bar, generator=generator, callback=callback, **sampler_options
     )

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 
 from genlab.errors import ConfigError
-from genlab.models.diffusion.parameterization import Denoiser
-from genlab.samplers import SAMPLERS
+from genlab.samplers import get_sampler
+from genlab.samplers.base import Denoiser
 from genlab.samplers.timesteps import Callback, randn_like
 
 
@@ -35,10 +35,9 @@ def img2img(
 
     strength 0 returns x unchanged; strength 1 starts from (almost) pure noise. About strength * steps NFE.
     """
+    run = get_sampler(sampler)
     if not 0.0 <= strength <= 1.0:
         raise ConfigError(f"img2img strength must be in [0, 1], got {strength}")
-    if sampler not in SAMPLERS:
-        raise ConfigError(f"unknown sampler '{sampler}' (choose from {', '.join(SAMPLERS)})")
     T = len(alpha_bar)
     t0 = round(strength * T) - 1
     if t0 < 0:
@@ -46,6 +45,6 @@ def img2img(
     ab = float(alpha_bar[t0])
     x_t = math.sqrt(ab) * x + math.sqrt(1 - ab) * randn_like(x, generator)  # Meng et al. eq. 4 in VP form
     grid = truncated_grid(t0, math.ceil(strength * steps))
-    return SAMPLERS[sampler](
+    return run(
         denoiser, x_t, grid, alpha_bar, generator=generator, callback=callback, **sampler_options
     )

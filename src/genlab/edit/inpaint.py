@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import torch
 
-from genlab.models.diffusion.parameterization import Denoiser
+from genlab.samplers.base import Denoiser
 from genlab.samplers.ddpm import ddpm_step
 from genlab.samplers.timesteps import Callback, alpha_bar_pairs, randn_like
 

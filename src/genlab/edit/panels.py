@@ -7,15 +7,16 @@ from pathlib import Path
 import torch
 
 from genlab.data.dataset import Dataset
-from genlab.edit.cli import centre_box_mask
-from genlab.errors import NotAvailable
+from genlab.edit.masks import centre_box_mask
+from genlab.edit.tasks import img2img_images, inpaint_images
+from genlab.errors import ConfigError, NotAvailable
 from genlab.visual import save_grid
 
 
 @torch.no_grad()
 def save_edit_panels(model, data: Dataset, out: Path, n: int = 8) -> list[str]:
     """inpaint.png (original, masked, inpainted) and img2img.png (original, strength 0.3 / 0.6) for editing models."""
-    if not hasattr(model, "edit") or data.kind != "image":
+    if data.kind != "image":
         return []
     device = next(model.parameters()).device
     x = data.test[:n].to(device)
@@ -23,15 +24,15 @@ def save_edit_panels(model, data: Dataset, out: Path, n: int = 8) -> list[str]:
     mask = centre_box_mask(data.info.shape, None).to(device).expand_as(x)
     written = []
     try:
-        inpainted = model.edit("inpaint", x, g, mask=mask)
+        inpainted = inpaint_images(model, x, mask, g)
         save_grid(torch.cat([x, x * mask + (1 - mask) * -1, inpainted]), out / "inpaint.png", nrow=n)
         written.append("inpaint.png")
-    except NotAvailable:
+    except (NotAvailable, ConfigError):
         pass
     try:
-        rows = [x] + [model.edit("img2img", x, g, strength=s) for s in (0.3, 0.6)]
+        rows = [x] + [img2img_images(model, x, s, g) for s in (0.3, 0.6)]
         save_grid(torch.cat(rows), out / "img2img.png", nrow=n)
         written.append("img2img.png")
-    except NotAvailable:
+    except (NotAvailable, ConfigError):
         pass
     return written

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from genlab.errors import ConfigError
-from genlab.models.diffusion.parameterization import Denoiser
+from genlab.samplers.base import Denoiser
 from genlab.samplers.ddpm import ddpm_step
 from genlab.samplers.timesteps import Callback, alpha_bar_pairs, randn_like
 

@@ -17,16 +17,10 @@ import math
 import torch
 from torch import nn
 
+from genlab.maths.gaussian import standard_normal_kl
 from genlab.nn.conv import ConvDecoder, ConvEncoder, latent_grid
 
 LOGVAR_RANGE = (-30.0, 20.0)  # clamp on the encoder's log-variance, for numerical safety only
-
-
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag exp(logvar)) || N(0, I)) per example [B], summed over the latent."""
-    # Kingma & Welling 2014, Appendix B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)
-    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
-    return kl.flatten(1).sum(dim=1)
 
 
 def psnr(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
@@ -75,7 +69,7 @@ class KLAutoencoder(nn.Module):
         x_hat = self.decode(z)
         d = x[0].numel()
         mse = (x - x_hat).pow(2).mean()
-        kl = gaussian_kl(mu, logvar).mean()
+        kl = standard_normal_kl(mu, logvar).mean()
         loss = mse + kl_weight * kl / d
         return {"loss": loss, "mse": mse.detach(), "psnr": psnr(x, x_hat.detach().clamp(-1, 1)),
                 "kl": kl.detach(), "latent_std": mu.detach().float().std()}
@@ -86,9 +80,3 @@ class KLAutoencoder(nn.Module):
         sq = sum(float((y[i:i + chunk] - self.decode(z[i:i + chunk])).float().pow(2).sum())
                  for i in range(0, len(y), chunk))
         self.log_sigma.fill_(0.5 * math.log(max(sq / y.numel(), 1e-12)))
-
-
-def gaussian_nll(y: torch.Tensor, mean: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
-    """-log N(y; mean, sigma^2 I) per example [B], in nats."""
-    nll = 0.5 * ((y - mean) * torch.exp(-log_sigma)) ** 2 + log_sigma + 0.5 * math.log(2 * math.pi)
-    return nll.flatten(1).sum(dim=1)

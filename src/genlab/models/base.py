@@ -9,6 +9,7 @@ that group's optimizer. The trainer owns the loop, EMA, AMP, DDP, checkpoints an
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -36,6 +37,13 @@ class GenerativeModel(nn.Module):
         self.config = config
         self.info = info
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model's tensors live (its first parameter or buffer; CPU for a model holding none)."""
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            return t.device
+        return torch.device("cpu")
+
     # ---- training -------------------------------------------------------------------------
     def optimizer_groups(self) -> dict[str, dict]:
         """Group name -> {'params': [...], optional 'lr', 'betas', 'weight_decay'} overriding the train config."""
@@ -51,10 +59,6 @@ class GenerativeModel(nn.Module):
 
     def on_group_start(self, group: str, data: Dataset, state: TrainState) -> None:
         """Called the first time `group` appears in the plan (latent diffusion estimates its latent scale here)."""
-
-    def diagnostics(self, data: Dataset, generator: torch.Generator) -> dict[str, float]:
-        """Scalars logged every `eval_every` steps (e.g. a GAN's modes covered on 2-D data)."""
-        return {}
 
     # ---- use -------------------------------------------------------------------------------
     @torch.no_grad()

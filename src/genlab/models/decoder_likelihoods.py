@@ -14,18 +14,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genlab import rng
 from genlab.errors import ConfigError
+from genlab.maths.gaussian import normal_log_density_sigma, sum_per_example
 
 LOG_SCALE_MIN = -7.0  # floor on log sigma / log s, keeps densities finite
-
-
-def _sum_per_example(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(t.shape[0], -1).sum(dim=1)
-
-
-def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
-    """Elementwise log N(x; mean, sigma^2) = -(x-mean)^2/(2 sigma^2) - log sigma - log(2 pi)/2."""
-    return -0.5 * ((x - mean) * torch.exp(-log_sigma)) ** 2 - log_sigma - 0.5 * math.log(2 * math.pi)
 
 
 def discretized_logistic_log_prob(x: torch.Tensor, mean: torch.Tensor, log_scale: torch.Tensor,
@@ -65,7 +58,7 @@ class DecoderLikelihood(nn.Module):
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def sample(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, params: torch.Tensor, generator: rng.Generator = None) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -79,13 +72,13 @@ class FixedGaussian(DecoderLikelihood):
         self.log_sigma = math.log(sigma)
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return _sum_per_example(gaussian_log_prob(x, params, torch.full_like(params, self.log_sigma)))
+        return sum_per_example(normal_log_density_sigma(x, params, torch.full_like(params, self.log_sigma)))
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return params
 
-    def sample(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        eps = torch.randn(params.shape, generator=generator, device=params.device, dtype=params.dtype)
+    def sample(self, params: torch.Tensor, generator: rng.Generator = None) -> torch.Tensor:
+        eps = rng.randn(params.shape, generator, params.device, params.dtype)
         return params + math.exp(self.log_sigma) * eps
 
 
@@ -107,14 +100,14 @@ class LearnedGaussian(DecoderLikelihood):
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         mean, log_sigma = self._split(params)
-        return _sum_per_example(gaussian_log_prob(x, mean, log_sigma))
+        return sum_per_example(normal_log_density_sigma(x, mean, log_sigma))
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return self._split(params)[0]
 
-    def sample(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, params: torch.Tensor, generator: rng.Generator = None) -> torch.Tensor:
         mean, log_sigma = self._split(params)
-        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        eps = rng.randn(mean.shape, generator, mean.device, mean.dtype)
         return mean + torch.exp(log_sigma) * eps
 
 
@@ -136,14 +129,14 @@ class DiscretizedLogistic(DecoderLikelihood):
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         mean, log_scale = self._split(params)
-        return _sum_per_example(discretized_logistic_log_prob(x, mean, log_scale, self.levels))
+        return sum_per_example(discretized_logistic_log_prob(x, mean, log_scale, self.levels))
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return self._split(params)[0].clamp(-1, 1)
 
-    def sample(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, params: torch.Tensor, generator: rng.Generator = None) -> torch.Tensor:
         mean, log_scale = self._split(params)
-        u = torch.rand(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        u = rng.rand(mean.shape, generator, mean.device, mean.dtype)
         u = u.clamp(1e-5, 1 - 1e-5)
         y = mean + torch.exp(log_scale) * (torch.log(u) - torch.log1p(-u))  # logistic inverse CDF
         k = torch.round((y.clamp(-1, 1) + 1) * (self.levels - 1) / 2)
@@ -157,13 +150,13 @@ class Bernoulli(DecoderLikelihood):
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         b = (x > 0).to(params.dtype)
-        return -_sum_per_example(F.binary_cross_entropy_with_logits(params, b, reduction="none"))
+        return -sum_per_example(F.binary_cross_entropy_with_logits(params, b, reduction="none"))
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return 2 * torch.sigmoid(params) - 1
 
-    def sample(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        u = torch.rand(params.shape, generator=generator, device=params.device, dtype=params.dtype)
+    def sample(self, params: torch.Tensor, generator: rng.Generator = None) -> torch.Tensor:
+        u = rng.rand(params.shape, generator, params.device, params.dtype)
         return torch.where(u < torch.sigmoid(params), 1.0, -1.0).to(params.dtype)
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import torch
 
-from genlab.data.dataset import DataInfo, Dataset
+from genlab import rng
+from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError, NotAvailable
-from genlab.metrics import modes as mode_metrics
+from genlab.maths.interpolation import interpolation_path
 from genlab.models import gan_losses as L
 from genlab.models.base import GenerativeModel, TrainState
 from genlab.models.truncation import truncated_normal
@@ -42,23 +43,6 @@ class GANConfig:
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)  # Radford et al. 2016
     n_disc: int = 1  # D steps per G step (5 is usual for WGAN-GP)
-
-
-def _lerp(z_a: torch.Tensor, z_b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """(1 - t) z_a + t z_b for t [T] -> [T, D]."""
-    return (1 - t)[:, None] * z_a[None] + t[:, None] * z_b[None]
-
-
-def _slerp(z_a: torch.Tensor, z_b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation (Shoemake 1985; White 2016 for GAN latents); lerp if z_a, z_b are parallel."""
-    cos = torch.dot(z_a, z_b) / (z_a.norm() * z_b.norm()).clamp_min(1e-12)
-    omega = torch.arccos(cos.clamp(-1.0, 1.0))
-    if omega.abs() < 1e-6:
-        return _lerp(z_a, z_b, t)
-    # slerp(z_a, z_b; t) = sin((1-t) omega)/sin(omega) z_a + sin(t omega)/sin(omega) z_b
-    s = torch.sin(omega)
-    w_a, w_b = torch.sin((1 - t) * omega) / s, torch.sin(t * omega) / s  # [T]
-    return w_a[:, None] * z_a[None] + w_b[:, None] * z_b[None]
 
 
 class GAN(GenerativeModel):
@@ -137,27 +121,16 @@ class GAN(GenerativeModel):
         g_loss = _G_LOSS[self.config.loss](fake_logits)
         return {"loss": g_loss, "g_loss": g_loss.detach(), "d_fake": fake_logits.detach().mean()}
 
-    def diagnostics(self, data: Dataset, generator: torch.Generator) -> dict[str, float]:
-        """Modes covered, high-quality share, reverse KL of 2000 samples on a 2-D mixture (VEEGAN, PacGAN)."""
-        if data.modes is None or data.mode_std is None:
-            return {}
-        x = data.to_native(self.sample(2000, generator))
-        centres = data.modes.to(x.device, x.dtype)
-        return {"modes_covered": float(mode_metrics.modes_covered(x, centres, data.mode_std)),
-                "modes_total": float(centres.shape[0]),
-                "hq_share": mode_metrics.high_quality_share(x, centres, data.mode_std),
-                "reverse_kl": mode_metrics.reverse_kl(x, centres, data.mode_std)}
-
     # ---- use -------------------------------------------------------------------------------
     def _device(self) -> torch.device:
         return next(self.G.parameters()).device
 
-    def latents(self, n: int, generator: torch.Generator | None = None,
+    def latents(self, n: int, generator: rng.Generator = None,
                 truncation: float | None = None) -> torch.Tensor:
         """z [n, latent_dim] from N(0, I), or from the truncated normal |z_i| <= truncation."""
         shape = (n, self.config.latent_dim)
         if truncation is None:
-            return torch.randn(shape, generator=generator, device=self._device())
+            return rng.randn(shape, generator, self._device())
         return truncated_normal(shape, float(truncation), generator, device=self._device())
 
     @torch.no_grad()
@@ -171,7 +144,7 @@ class GAN(GenerativeModel):
             self.G.train(was_training)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, truncation: float | None = None,
+    def sample(self, n: int, generator: rng.Generator = None, truncation: float | None = None,
                **options) -> torch.Tensor:
         if options:
             raise ConfigError(f"GAN: unknown sampling option(s) {', '.join(sorted(options))}")
@@ -183,15 +156,11 @@ class GAN(GenerativeModel):
     def nfe(self, **options) -> int:
         return 1
 
-    def log_likelihood(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def log_likelihood(self, x: torch.Tensor, generator: rng.Generator = None) -> torch.Tensor:
         raise NotAvailable("GANs define no likelihood: the generator is an implicit model with no density")
 
     def interpolate(self, z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 8,
                     mode: str = "slerp") -> torch.Tensor:
         """G along the lerp or slerp path between latents z_a and z_b ([latent_dim] each), [steps, *shape]."""
-        if mode not in ("lerp", "slerp"):
-            raise ConfigError(f"unknown interpolation mode '{mode}' (choose lerp or slerp)")
         z_a, z_b = z_a.reshape(-1).to(self._device()), z_b.reshape(-1).to(self._device())
-        t = torch.linspace(0, 1, steps, device=z_a.device, dtype=z_a.dtype)
-        path = _lerp(z_a, z_b, t) if mode == "lerp" else _slerp(z_a, z_b, t)
-        return self.generate(path)
+        return self.generate(interpolation_path(z_a, z_b, steps, mode))

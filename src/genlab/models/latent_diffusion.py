@@ -16,18 +16,20 @@ autoencoder that its diffusion model and scale factor were fitted to.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from genlab.data.dataset import DataInfo, Dataset
 from genlab.data.quantize import bits_per_dim, log_cell_volume, uniform_dequantize
-from genlab.errors import ConfigError, NotAvailable
-from genlab.models.autoencoder import KLAutoencoder, gaussian_nll
+from genlab.errors import ConfigError
+from genlab.maths.gaussian import normal_log_density_sigma, sum_per_example
+from genlab.maths.interpolation import interpolation_path
+from genlab.models.autoencoder import KLAutoencoder
 from genlab.models.base import GenerativeModel, TrainState
 from genlab.models.diffusion.model import DDPM, DDPMConfig
-from genlab.samplers import SAMPLERS, timestep_grid
+from genlab.rng import Generator
 
 
 @dataclass
@@ -46,24 +48,18 @@ class LDMConfig:
     ae_lr: float = 1e-3  # learning rate of the 'autoencoder' group (the 'diffusion' group uses train.lr)
     stage1_fraction: float = 0.3  # share of the training budget spent on the autoencoder
     scale_images: int = 2000  # training images used to estimate the latent scale factor
-    # ---- stage 2: DDPM on the scaled latent (see DDPMConfig)
-    T: int = 1000
-    schedule: str = "linear"
-    # v (Salimans & Ho 2022): x0 = sqrt(ab) x_t - sqrt(1 - ab) v stays bounded at large t, where an eps-net's
-    # x0 = (x_t - sqrt(1 - ab) eps) / sqrt(ab) amplifies its error ~150x and, unclipped on latents, blows up
-    prediction: str = "v"
-    loss: str = "simple"
-    variance: str = "fixed_small"
-    vlb_weight: float = 0.001
-    channels: int | None = 48  # latent U-Net base channels (the latent is small: width is cheap there)
-    channel_mults: tuple[int, ...] | None = None
-    blocks_per_level: int | tuple[int, ...] | None = None  # one count, or one per level
-    attn_levels: int = 1
-    dropout: float = 0.0
-    sampler: str = "sde_dpm_solver"  # "ddpm" | "ddim" | "dpm_solver" | "sde_dpm_solver" (see DDPMConfig)
-    steps: int = 20
-    eta: float = 0.0
-    spacing: str = "trailing"
+    # ---- stage 2: the DDPM family's own config, used on the scaled latent (--set model.diffusion.KEY=VALUE)
+    diffusion: DDPMConfig = field(default_factory=lambda: latent_ddpm_config())
+
+
+def latent_ddpm_config() -> DDPMConfig:
+    """The DDPM defaults on latents: v-prediction, a 48-channel U-Net, no clipping of x0.
+
+    v (Salimans & Ho 2022): x0 = sqrt(ab) x_t - sqrt(1 - ab) v stays bounded at large t, where an eps-net's
+    x0 = (x_t - sqrt(1 - ab) eps) / sqrt(ab) amplifies its error ~150x and, unclipped on latents, blows up.
+    The latent is small, so width is cheap there. Latents are not confined to [-1, 1]: clip_x0 stays off.
+    """
+    return DDPMConfig(prediction="v", channels=48, clip_x0=False)
 
 
 def autoencoder_mult(config: LDMConfig, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -97,12 +93,7 @@ class LDM(GenerativeModel):
                                          autoencoder_mult(c, info.shape))
         self.latent_shape = self.autoencoder.latent_shape
         latent_info = DataInfo(f"{info.name}-latent", "image", self.latent_shape, None)
-        ddpm = DDPMConfig(T=c.T, schedule=c.schedule, prediction=c.prediction, loss=c.loss, variance=c.variance,
-                          vlb_weight=c.vlb_weight, channels=c.channels, channel_mults=c.channel_mults,
-                          blocks_per_level=c.blocks_per_level, attn_levels=c.attn_levels, dropout=c.dropout,
-                          sampler=c.sampler, steps=c.steps, eta=c.eta, spacing=c.spacing,
-                          clip_x0=False)  # latents are not confined to [-1, 1]
-        self.diffusion = DDPM(ddpm, latent_info)
+        self.diffusion = DDPM(c.diffusion, latent_info)
         self.register_buffer("scale_factor", torch.ones(()))  # s: u = s z has unit std on the data
         self.register_buffer("ae_frozen", torch.zeros((), dtype=torch.bool))
         self.ae_snapshot = nn.Module()  # the frozen autoencoder's parameters, as buffers
@@ -168,27 +159,14 @@ class LDM(GenerativeModel):
         return self.diffusion.nfe(**options) + 1
 
     @torch.no_grad()
-    def sample_latents(self, n: int, generator: torch.Generator | None = None, sampler: str | None = None,
-                       steps: int | None = None, eta: float | None = None, spacing: str | None = None,
-                       callback=None) -> torch.Tensor:
-        """Scaled latents u_0 [n, *latent_shape]: u_T ~ N(0, I), then `sampler` over a `steps`-point grid."""
-        o = {**self.sample_options(), **{k: v for k, v in (("sampler", sampler), ("steps", steps), ("eta", eta),
-                                                           ("spacing", spacing)) if v is not None}}
-        if o["sampler"] not in SAMPLERS:
-            raise ConfigError(f"unknown sampler '{o['sampler']}' (choose from {', '.join(SAMPLERS)})")
-        process = self.diffusion.process
-        u_T = torch.randn((n, *self.latent_shape), generator=generator, device=self.scale_factor.device)
-        grid = timestep_grid(process.T, int(o["steps"]), str(o["spacing"]))
-        extra = {"ddim": {"eta": float(o["eta"])}, "ddpm": {"variance": process.variance}}.get(o["sampler"], {})
-        return SAMPLERS[o["sampler"]](self.diffusion.denoiser(clip_x0=False), u_T, grid, process.alpha_bar,
-                                      generator=generator, callback=callback, **extra)
+    def sample_latents(self, n: int, generator: Generator = None, callback=None, **options) -> torch.Tensor:
+        """Scaled latents u_0 [n, *latent_shape] from the latent DDPM's own sampling path."""
+        return self.diffusion.sample_chain(n, generator, callback, **options)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, sampler: str | None = None,
-               steps: int | None = None, eta: float | None = None, spacing: str | None = None,
-               callback=None) -> torch.Tensor:
+    def sample(self, n: int, generator: Generator = None, callback=None, **options) -> torch.Tensor:
         """n images [n, *info.shape]: latents from the diffusion sampler, decoded as D(u / s)."""
-        return self.decode(self.sample_latents(n, generator, sampler, steps, eta, spacing, callback))
+        return self.decode(self.sample_latents(n, generator, callback, **options))
 
     # ---- autoencoder views -----------------------------------------------------------------------
     @torch.no_grad()
@@ -207,35 +185,12 @@ class LDM(GenerativeModel):
 
         mode 'lerp' instead decodes a straight line between the two scaled posterior means (no diffusion).
         """
-        from genlab.edit.inversion import interpolate
-        from genlab.models.interpolation import interpolation_path
-
         u_a, u_b = (self.encode(v.reshape(1, *self.info.shape)) for v in (x_a, x_b))
         if mode == "lerp":
             return self.decode(interpolation_path(u_a[0], u_b[0], steps, "lerp"))
         if mode != "slerp":
             raise ConfigError(f"ldm interpolates by 'slerp' of DDIM-inverted latents or 'lerp', not '{mode}'")
-        process, c = self.diffusion.process, self.config
-        u = interpolate(self.diffusion.denoiser(clip_x0=False), process.alpha_bar, u_a, u_b,
-                        timestep_grid(process.T, c.steps, c.spacing), steps)
-        return self.decode(u)
-
-    @torch.no_grad()
-    def edit(self, task: str, x: torch.Tensor, generator: torch.Generator | None = None, *,
-             strength: float = 0.5, steps: int | None = None, **_unused) -> torch.Tensor:
-        """img2img: SDEdit (Meng et al. 2022) on the scaled latent of x [B, C, H, W], then decode.
-
-        inpaint, denoise and superres act on pixels, which do not map one-to-one onto latent positions.
-        """
-        from genlab.edit import img2img
-
-        if task != "img2img":
-            raise NotAvailable(f"ldm: '{task}' constrains pixels, which do not map exactly onto the latent; "
-                               "only img2img is available (use a ddpm run for inpaint, denoise, superres)")
-        c = self.config
-        u = img2img(self.diffusion.denoiser(clip_x0=False), self.diffusion.process.alpha_bar, self.encode(x),
-                    strength, int(steps or c.steps), generator, "ddim", eta=c.eta)
-        return self.decode(u)
+        return self.decode(self.diffusion.interpolate(u_a, u_b, steps))
 
     # ---- likelihood --------------------------------------------------------------------------
     @torch.no_grad()
@@ -270,7 +225,7 @@ class LDM(GenerativeModel):
         log_vol = log_cell_volume(self.info.dim, levels) if levels else 0.0
         mu, logvar = ae.posterior(x)
         z = ae.sample_posterior(mu, logvar, generator)
-        recon = gaussian_nll(y, ae.decode(z), ae.log_sigma)
+        recon = -sum_per_example(normal_log_density_sigma(y, ae.decode(z), ae.log_sigma))  # -log N(y; D(z), sigma^2 I)
         neg_entropy = -0.5 * (1 + math.log(2 * math.pi) + logvar).flatten(1).sum(dim=1)  # E_q log q(z|x)
         nll = recon + neg_entropy + self.latent_nll(z, generator, t_subset) - log_vol
         return bits_per_dim(nll, self.info.dim)

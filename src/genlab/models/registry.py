@@ -1,4 +1,5 @@
-"""Family name -> (model class, config dataclass). Imports are lazy so `genlab --help` stays fast."""
+"""The family registry: name -> (model class, config dataclass), and building a model from a run config.
+Imports are lazy so `genlab --help` stays fast. The one list of families: FAMILY_NAMES."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def _ldm():
 
 
 FAMILIES: dict[str, Callable[[], tuple[type, type]]] = {"vae": _vae, "gan": _gan, "ddpm": _ddpm, "ldm": _ldm}
+FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
+IMAGE_ONLY = ("ldm",)  # families that need image data (a spatial latent)
 
 
 def get_family(name: str) -> tuple[type, type]:
@@ -39,3 +42,14 @@ def get_family(name: str) -> tuple[type, type]:
     if name not in FAMILIES:
         raise ConfigError(f"unknown model family '{name}' (choose from {', '.join(FAMILIES)})")
     return FAMILIES[name]()
+
+
+def families_for(kind: str) -> tuple[str, ...]:
+    """Every family that fits data of this kind ('image' or 'points')."""
+    return tuple(f for f in FAMILY_NAMES if kind == "image" or f not in IMAGE_ONLY)
+
+
+def build_model(cfg, info):
+    """The model of a RunConfig-like `cfg` (its .family and .model) for data described by `info`."""
+    model_cls, _ = get_family(cfg.family)
+    return model_cls(cfg.model, info)

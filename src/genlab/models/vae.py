@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import torch
 
+from genlab import rng
 from genlab.data.dataset import DataInfo
 from genlab.data.quantize import bits_per_dim, log_cell_volume, uniform_dequantize
 from genlab.errors import ConfigError
+from genlab.maths.gaussian import normal_log_density, standard_normal_kl, standard_normal_log_density, sum_per_example
+from genlab.maths.interpolation import interpolation_path
 from genlab.models.base import GenerativeModel, TrainState
 from genlab.models.decoder_likelihoods import make_likelihood, resolve_likelihood_name
-from genlab.models.interpolation import interpolation_path
 from genlab.nn.conv import ConvDecoder, ConvEncoder, latent_grid
 from genlab.nn.mlp import mlp
 
@@ -56,25 +58,6 @@ def conv_vae_size(shape: tuple[int, ...]) -> tuple[int, tuple[int, ...], int]:
         # --set model.latent_dim=32.
         return 8, (1, 4, 8), 16
     return 32, (1, 2, 2), 32
-
-
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag exp(logvar)) || N(0, I)) per example [B], summed over all non-batch dims."""
-    # Kingma & Welling 2014, Appendix B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)
-    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
-    return kl.reshape(kl.shape[0], -1).sum(dim=1)
-
-
-def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) per example, summed over non-batch dims."""
-    lp = -0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)
-    return lp.reshape(lp.shape[0], -1).sum(dim=1)
-
-
-def diag_gaussian_log_prob(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log N(z; mu, diag exp(logvar)) per example, summed over non-batch dims."""
-    lp = -0.5 * ((z - mu).pow(2) * torch.exp(-logvar) + logvar + math.log(2 * math.pi))
-    return lp.reshape(lp.shape[0], -1).sum(dim=1)
 
 
 class VAE(GenerativeModel):
@@ -160,7 +143,7 @@ class VAE(GenerativeModel):
         mu, logvar = self.posterior(x)
         z = self.reparameterize(mu, logvar, generator)
         recon = -(self.likelihood.log_prob(self.decoder_params(z), y) + log_vol)
-        return recon, gaussian_kl(mu, logvar)
+        return recon, standard_normal_kl(mu, logvar)
 
     # ---- training ----------------------------------------------------------------------------
     def forward(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, torch.Tensor]:
@@ -192,8 +175,10 @@ class VAE(GenerativeModel):
             mu_r, lv_r = mu.repeat(kc, *([1] * (mu.dim() - 1))), logvar.repeat(kc, *([1] * (mu.dim() - 1)))
             x_r = x.repeat(kc, *([1] * (x.dim() - 1)))  # [kc*B, ...], sample-major
             z = self.reparameterize(mu_r, lv_r, generator)
-            lw = (self.likelihood.log_prob(self.decoder_params(z), x_r) + standard_normal_log_prob(z)
-                  - diag_gaussian_log_prob(z, mu_r, lv_r))
+            # log w = log p(x|z) + log p(z) - log q(z|x)
+            log_prior = sum_per_example(standard_normal_log_density(z))
+            lw = (self.likelihood.log_prob(self.decoder_params(z), x_r) + log_prior
+                  - sum_per_example(normal_log_density(z, mu_r, lv_r)))
             log_w.append(lw.reshape(kc, b))
         return torch.logsumexp(torch.cat(log_w, dim=0), dim=0) - math.log(k)
 
@@ -235,7 +220,7 @@ class VAE(GenerativeModel):
         if decoder_sample is None:
             decoder_sample = self.info.kind == "points"
         device = next(self.parameters()).device
-        z = temperature * torch.randn((n, *self.latent_shape), generator=generator, device=device)
+        z = temperature * rng.randn((n, *self.latent_shape), generator, device)
         if not decoder_sample:
             return self.decode(z)
         x = self.likelihood.sample(self.decoder_params(z), generator)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from genlab.models.diffusion.parameterization import Denoised, Denoiser
+from genlab.samplers.base import Denoised, Denoiser, Sampler
 from genlab.samplers.timesteps import Callback, alpha_bar_pairs, randn_like
 
 
@@ -51,3 +51,6 @@ def sample_ddim(
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "x0": d.x0})
     return x
+
+
+SAMPLER = Sampler("ddim", sample_ddim, {"eta": 0.0}, stochastic=False)

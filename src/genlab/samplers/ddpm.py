@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from genlab.errors import ConfigError
-from genlab.models.diffusion.parameterization import Denoised, Denoiser
+from genlab.samplers.base import Denoised, Denoiser, Sampler
 from genlab.samplers.timesteps import Callback, alpha_bar_pairs, randn_like
 
 
@@ -65,3 +65,6 @@ def sample_ddpm(
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "x0": d.x0})
     return x
+
+
+SAMPLER = Sampler("ddpm", sample_ddpm, {"variance": "fixed_small"}, stochastic=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import torch
 
-from genlab.models.diffusion.parameterization import Denoiser
+from genlab.samplers.base import Denoiser, Sampler
 from genlab.samplers.timesteps import Callback, alpha_bar_pairs
 
 
@@ -59,3 +59,6 @@ def sample_dpm_solver(
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "x0": d.x0})
     return x
+
+
+SAMPLER = Sampler("dpm_solver", sample_dpm_solver)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import torch
 
-from genlab.models.diffusion.parameterization import Denoiser
+from genlab.samplers.base import Denoiser, Sampler
 from genlab.samplers.dpm_solver import alpha_sigma_lambda, multistep_x0
 from genlab.samplers.timesteps import Callback, alpha_bar_pairs, randn_like
 
@@ -51,3 +51,6 @@ def sample_sde_dpm_solver(
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "x0": d.x0})
     return x
+
+
+SAMPLER = Sampler("sde_dpm_solver", sample_sde_dpm_solver, stochastic=True)

@@ -8,6 +8,9 @@ import numpy as np
 import torch
 
 from genlab.errors import ConfigError
+from genlab.rng import randn_like
+
+__all__ = ["SPACINGS", "Callback", "alpha_bar_pairs", "randn_like", "timestep_grid"]
 
 SPACINGS = ("leading", "trailing", "linspace")
 
@@ -43,8 +46,3 @@ def alpha_bar_pairs(timesteps: Sequence[int], alpha_bar: torch.Tensor) -> list[t
         prev = float(ab[ts[i + 1]]) if i + 1 < len(ts) else 1.0
         out.append((t, float(ab[t]), prev))
     return out
-
-
-def randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """Standard normal noise of x's shape/device/dtype from `generator`."""
-    return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -19,22 +18,9 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from genlab.errors import CheckpointError
+from genlab.fileio import atomic_write_bytes, atomic_write_json
 
 FORMAT = 1
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to path.tmp, fsync, rename over path: readers see the old file or the new one."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: dict) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1).encode())
 
 
 def _flatten_optimizer(name: str, opt: torch.optim.Optimizer, tensors: dict) -> dict:

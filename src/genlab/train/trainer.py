@@ -19,10 +19,12 @@ from genlab.config import RunConfig
 from genlab.data.dataset import Dataset
 from genlab.device import resolve_device
 from genlab.errors import ConfigError, TrainingDiverged
-from genlab.models.base import GenerativeModel, TrainState
-from genlab.models.registry import get_family
+from genlab.models.base import TrainState
+from genlab.models.registry import build_model
+from genlab.train.artifacts import save_run_artifacts
 from genlab.train.budget import Budget
 from genlab.train.checkpoint import module_state, read_checkpoint, restore_optimizer, save_checkpoint
+from genlab.train.diagnostics import training_diagnostics
 from genlab.train.distributed import DistInfo, all_finite, barrier, init_distributed
 from genlab.train.ema import make_ema, update_ema
 from genlab.train.logger import MetricsLogger
@@ -67,11 +69,6 @@ class TrainResult:
     images_seen: int
     seconds: float
     last_losses: dict[str, float]
-
-
-def build_model(cfg: RunConfig, dataset_info) -> GenerativeModel:
-    model_cls, _ = get_family(cfg.family)
-    return model_cls(cfg.model, dataset_info)
 
 
 class Trainer:
@@ -245,7 +242,7 @@ class Trainer:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in list(last.items())[:4]}, refresh=False)
             if t.eval_every and self.step % t.eval_every == 0 and self.dist.is_main:
                 g = torch.Generator(self.device).manual_seed(t.seed)
-                diag = self.ema.diagnostics(self.data, g)
+                diag = training_diagnostics(self.ema, self.data, g)
                 if diag:
                     self.logger.log(self.step, {f"diag/{k}": v for k, v in diag.items()})
             if t.sample_every and self.step % t.sample_every == 0:
@@ -259,5 +256,7 @@ class Trainer:
         if not self.last_checkpoint or not self.last_checkpoint.name.endswith(f"{self.step:08d}"):
             self.save()
         self.save_samples("final")
+        if self.dist.is_main:
+            save_run_artifacts(self.ema, self.data, self.run_dir, seed=t.seed)
         self.logger.close()
         return TrainResult(self.run_dir, self.step, self.images_seen, self.elapsed, last)

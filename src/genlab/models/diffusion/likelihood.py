@@ -1,24 +1,8 @@
-"""Gaussian KL and the discretized Gaussian decoder of the variational bound (Ho et al. 2020 sec. 3.3)."""
+"""The discretized Gaussian decoder of the variational bound (Ho et al. 2020 sec. 3.3)."""
 
 from __future__ import annotations
 
-import math
-
 import torch
-
-
-def normal_kl(
-    mean1: torch.Tensor, logvar1: torch.Tensor, mean2: torch.Tensor, logvar2: torch.Tensor
-) -> torch.Tensor:
-    """KL(N(mean1, e^logvar1) || N(mean2, e^logvar2)) elementwise, in nats."""
-    return 0.5 * (
-        -1.0 + logvar2 - logvar1 + torch.exp(logvar1 - logvar2) + (mean1 - mean2) ** 2 * torch.exp(-logvar2)
-    )
-
-
-def gaussian_log_density(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """log N(x; mean, e^log_var) elementwise, in nats (the continuous-data decoder)."""
-    return -0.5 * (math.log(2 * math.pi) + log_var + (x - mean) ** 2 * torch.exp(-log_var))
 
 
 def discretized_gaussian_log_likelihood(

@@ -9,10 +9,15 @@ import torch
 from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError
 from genlab.models.base import GenerativeModel, TrainState
-from genlab.models.diffusion.parameterization import PREDICTIONS, Denoiser, make_denoiser
+from genlab.models.diffusion.parameterization import PREDICTIONS, make_denoiser
 from genlab.models.diffusion.process import GaussianDiffusion
 from genlab.models.diffusion.schedule import Schedule
-from genlab.samplers import SAMPLERS, timestep_grid
+from genlab.rng import Generator, randn
+from genlab.samplers import get_sampler, option_defaults, timestep_grid
+from genlab.samplers.base import Denoiser
+from genlab.samplers.ddim import sample_ddim
+from genlab.samplers.ddim_inversion import ddim_invert
+from genlab.samplers.ddim_inversion import interpolate as interpolate_by_inversion
 from genlab.samplers.timesteps import SPACINGS
 
 
@@ -80,11 +85,8 @@ class DDPM(GenerativeModel):
     def __init__(self, config: DDPMConfig, info: DataInfo):
         super().__init__(config, info)
         c = config
-        for name, value, choices in (
-            ("prediction", c.prediction, PREDICTIONS),
-            ("sampler", c.sampler, SAMPLERS),
-            ("spacing", c.spacing, SPACINGS),
-        ):
+        get_sampler(c.sampler)
+        for name, value, choices in (("prediction", c.prediction, PREDICTIONS), ("spacing", c.spacing, SPACINGS)):
             if value not in choices:
                 raise ConfigError(f"unknown {name} '{value}' (choose from {', '.join(choices)})")
         learned = c.loss in ("vlb", "hybrid")
@@ -136,127 +138,72 @@ class DDPM(GenerativeModel):
         )
 
     def sample_options(self) -> dict[str, object]:
+        """sampler, steps, spacing, and every option a registered sampler declares (config values first:
+        model.eta for DDIM's eta, the process's reverse variance for ancestral sampling)."""
         c = self.config
-        return {"sampler": c.sampler, "steps": c.steps, "eta": c.eta, "spacing": c.spacing}
+        own = {"eta": c.eta, "variance": self.process.variance}
+        declared = {k: own.get(k, default) for k, default in option_defaults().items()}
+        return {"sampler": c.sampler, "steps": c.steps, "spacing": c.spacing, **declared}
 
     def nfe(self, **options) -> int:
-        return int(options.get("steps") or self.config.steps)
+        o = self._options(options)
+        return get_sampler(str(o["sampler"])).nfe(int(o["steps"]))
+
+    def _options(self, given: dict) -> dict:
+        defaults = self.sample_options()
+        unknown = sorted(set(given) - set(defaults))
+        if unknown:
+            raise ConfigError(f"{self.family}: unknown sampling option(s) {', '.join(unknown)} "
+                              f"(its options: {', '.join(defaults)})")
+        return {**defaults, **{k: v for k, v in given.items() if v is not None}}
+
+    def sampling_grid(self, steps: int | None = None, spacing: str | None = None) -> list[int]:
+        """The decreasing timestep grid of `steps` points (default: the model's) that samplers walk."""
+        return timestep_grid(self.process.T, int(steps or self.config.steps), spacing or self.config.spacing)
 
     @torch.no_grad()
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator | None = None,
-        sampler: str | None = None,
-        steps: int | None = None,
-        eta: float | None = None,
-        spacing: str | None = None,
-        callback=None,
-    ) -> torch.Tensor:
-        """n samples [n, *shape]: x_T ~ N(0, I), then `sampler` over a `steps`-point grid of the T steps."""
-        o = {
-            **self.sample_options(),
-            **{
-                k: v
-                for k, v in (("sampler", sampler), ("steps", steps), ("eta", eta), ("spacing", spacing))
-                if v is not None
-            },
-        }
-        if o["sampler"] not in SAMPLERS:
-            raise ConfigError(f"unknown sampler '{o['sampler']}' (choose from {', '.join(SAMPLERS)})")
-        device = next(self.parameters()).device
-        x_T = torch.randn((n, *self.info.shape), generator=generator, device=device)
-        grid = timestep_grid(self.process.T, int(o["steps"]), str(o["spacing"]))
-        extra = {"eta": float(o["eta"])} if o["sampler"] == "ddim" else {}
-        if o["sampler"] == "ddpm":
-            extra = {"variance": self.process.variance}
-        x = SAMPLERS[o["sampler"]](
-            self.denoiser(),
-            x_T,
-            grid,
-            self.process.alpha_bar,
-            generator=generator,
-            callback=callback,
-            **extra,
-        )
+    def sample_chain(self, n: int, generator: Generator = None, callback=None, **options) -> torch.Tensor:
+        """Unclamped x_0 [n, *shape]: x_T ~ N(0, I), then the chosen sampler over its grid. The one diffusion
+        sampling path: latent diffusion calls it on its latent model."""
+        o = self._options(options)
+        sampler = get_sampler(str(o.pop("sampler")))
+        x_T = randn((n, *self.info.shape), generator, self.device)
+        grid = self.sampling_grid(int(o.pop("steps")), str(o.pop("spacing")))
+        return sampler(self.denoiser(), x_T, grid, self.process.alpha_bar, generator=generator, callback=callback, **o)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: Generator = None, callback=None, **options) -> torch.Tensor:
+        """n samples [n, *shape] (images clamped to [-1, 1]); options as in sample_options()."""
+        x = self.sample_chain(n, generator, callback, **options)
         return x.clamp(-1, 1) if self.info.kind == "image" else x
 
-    # ---- DDIM inversion and editing ------------------------------------------------------------
-    def _grid(self, steps: int | None = None) -> list[int]:
-        return timestep_grid(self.process.T, int(steps or self.config.steps), self.config.spacing)
-
+    # ---- DDIM inversion ------------------------------------------------------------------------
     @torch.no_grad()
     def encode(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
         """DDIM inversion x_0 -> x_T (deterministic ODE, Song et al. 2021) on the default grid."""
-        from genlab.edit.inversion import ddim_invert
-
-        return ddim_invert(self.denoiser(clip_x0=False), self.process.alpha_bar, x, self._grid(steps))
+        return ddim_invert(self.denoiser(clip_x0=False), self.process.alpha_bar, x, self.sampling_grid(steps))
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, steps: int | None = None) -> torch.Tensor:
         """DDIM (eta = 0) from x_T = z: the inverse of encode up to discretization error."""
-        from genlab.samplers.ddim import sample_ddim
-
-        return sample_ddim(self.denoiser(clip_x0=False), z, self._grid(steps), self.process.alpha_bar)
+        return sample_ddim(self.denoiser(clip_x0=False), z, self.sampling_grid(steps), self.process.alpha_bar)
 
     @torch.no_grad()
     def interpolate(
         self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp"
     ) -> torch.Tensor:
         """Frames [steps, *shape] decoded from slerp of the two examples' DDIM-inverted noises."""
-        from genlab.edit.inversion import interpolate
-
         if mode != "slerp":
-            raise ConfigError(f"ddpm interpolates by 'slerp' of inverted noises, not '{mode}'")
+            raise ConfigError(f"{self.family} interpolates by 'slerp' of inverted noises, not '{mode}'")
         shape = self.info.shape
-        return interpolate(
+        return interpolate_by_inversion(
             self.denoiser(clip_x0=False),
             self.process.alpha_bar,
             x_a.reshape(1, *shape),
             x_b.reshape(1, *shape),
-            self._grid(),
+            self.sampling_grid(),
             steps,
         )
-
-    @torch.no_grad()
-    def edit(
-        self,
-        task: str,
-        x: torch.Tensor,
-        generator: torch.Generator | None = None,
-        *,
-        mask: torch.Tensor | None = None,
-        strength: float = 0.5,
-        sigma: float = 0.1,
-        factor: int = 2,
-        steps: int | None = None,
-        jump_length: int = 10,
-        resample: int = 10,
-    ) -> torch.Tensor:
-        """Run an editing task on images x [B, C, H, W] in [-1, 1] (superres: the low-resolution images).
-
-        inpaint (RePaint; mask 1 = keep), img2img (SDEdit at `strength`), denoise (noise std `sigma`),
-        superres (ILVR by `factor`). steps defaults to the model's sampling steps (denoise: all remaining).
-        """
-        from genlab import edit
-
-        ab, den = self.process.alpha_bar, self.denoiser()
-        var = self.process.variance
-        if task == "inpaint":
-            if mask is None:
-                raise ConfigError("inpaint needs a mask (1 = known pixel)")
-            out = edit.inpaint(den, ab, x, mask, self._grid(steps), jump_length, resample, generator, var)
-        elif task == "img2img":
-            out = edit.img2img(
-                den, ab, x, strength, int(steps or self.config.steps), generator, "ddim", eta=self.config.eta
-            )
-        elif task == "denoise":
-            out = edit.denoise(den, ab, x, sigma, steps, generator, "ddpm", variance=var)
-        elif task == "superres":
-            out = edit.superres(den, ab, x, factor, self._grid(steps), generator, var)
-        else:
-            raise ConfigError(f"unknown edit task '{task}' (choose inpaint, img2img, denoise or superres)")
-        return out.clamp(-1, 1) if self.info.kind == "image" else out
 
     # ---- likelihood ------------------------------------------------------------------------
     @torch.no_grad()

@@ -7,11 +7,11 @@ With x_t = sqrt(ab) x_0 + sqrt(1 - ab) eps (Ho et al. 2020 eq. 4) and v = sqrt(a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 import torch
 
 from genlab.errors import ConfigError
+from genlab.samplers.base import Denoised, Denoiser
 
 PREDICTIONS = ("eps", "x0", "v")
 
@@ -90,17 +90,6 @@ class OnDevice:
         if device not in self._copies:
             self._copies[device] = self.values.to(device)
         return self._copies[device]
-
-
-class Denoised(NamedTuple):
-    """A denoiser's answer for (x_t, t): eps_theta, the implied x0, and (learned variance) v in [0, 1]."""
-
-    eps: torch.Tensor
-    x0: torch.Tensor
-    var_frac: torch.Tensor | None = None
-
-
-Denoiser = Callable[[torch.Tensor, torch.Tensor], Denoised]
 
 
 def make_denoiser(

@@ -14,11 +14,9 @@ import numpy as np
 import torch
 
 from genlab.errors import ConfigError
-from genlab.models.diffusion.likelihood import (
-    discretized_gaussian_log_likelihood,
-    gaussian_log_density,
-    normal_kl,
-)
+from genlab.maths.gaussian import normal_kl
+from genlab.maths.gaussian import normal_log_density as gaussian_log_density
+from genlab.models.diffusion.likelihood import discretized_gaussian_log_likelihood
 from genlab.models.diffusion.parameterization import OnDevice, gather, target_for, to_eps_x0
 from genlab.models.diffusion.schedule import Schedule
 

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from torch import nn
 
 from genlab.data.dataset import Dataset
 from genlab.errors import DataError, NotAvailable
+from genlab.fileio import atomic_write_with
 
 FEATURE_DIM = 128
 
@@ -133,19 +133,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temp file in the same folder, then os.replace: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 @torch.no_grad()
 def _accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
     net.eval()
@@ -214,12 +201,12 @@ def load_or_train_evaluator(dataset: Dataset, fingerprint: str, device: str | to
         return Evaluator(net.to(device), name, sha, meta["test_accuracy"], meta)
     net, acc = train_classifier(dataset, device, RECIPE, progress)
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    _atomic_write(weights, lambda p: save_file(state, p, metadata={"fingerprint": fingerprint}))
+    atomic_write_with(weights, lambda p: save_file(state, p, metadata={"fingerprint": fingerprint}))
     sha = _sha256(weights)
     meta = {"name": name, "fingerprint": fingerprint, "dataset": dataset.name,
             "channels": dataset.train.shape[1],
             "image_shape": list(dataset.train.shape[1:]), "num_classes": dataset.num_classes,
             "feature_dim": FEATURE_DIM, "test_accuracy": acc, "sha256": sha, "recipe": asdict(RECIPE),
             "trained_on": str(torch.device(device)), "torch": torch.__version__}
-    _atomic_write(meta_path, lambda p: Path(p).write_text(json.dumps(meta, indent=2)))
+    atomic_write_with(meta_path, lambda p: Path(p).write_text(json.dumps(meta, indent=2)))
     return Evaluator(net, name, sha, acc, meta)

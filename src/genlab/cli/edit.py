@@ -9,12 +9,12 @@ import numpy as np
 import torch
 
 from genlab.data.dataset import DataInfo
+from genlab.edit.masks import centre_box_mask
+from genlab.edit.tasks import TASKS
 from genlab.errors import ConfigError, DataError
 
-TASKS = ("inpaint", "img2img", "denoise", "superres")
 
-
-def add_edit_parser(sub) -> None:
+def add_parser(sub) -> None:
     e = sub.add_parser("edit", help="diffusion editing: inpaint, img2img, denoise, superres",
                        description="Edit images with a trained diffusion run (unconditional model): inpaint a "
                        "masked region (RePaint), image-to-image (SDEdit), denoise, super-resolve (ILVR).")
@@ -64,21 +64,6 @@ def read_images(path: Path, channels: int) -> torch.Tensor:
     return torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
-def centre_box_mask(shape: tuple[int, ...], box: str | None) -> torch.Tensor:
-    """[1, 1, H, W] mask, 1 = keep, 0 inside the box (x0,y0,x1,y1) or the central half by default."""
-    _, h, w = shape
-    if box:
-        try:
-            x0, y0, x1, y1 = (int(v) for v in box.split(","))
-        except ValueError:
-            raise ConfigError(f"--box {box!r}: expected x0,y0,x1,y1") from None
-    else:
-        x0, y0, x1, y1 = w // 4, h // 4, w - w // 4, h - h // 4
-    m = torch.ones(1, 1, h, w)
-    m[..., y0:y1, x0:x1] = 0
-    return m
-
-
 def check_size(x: torch.Tensor, info: DataInfo, task: str, factor: int, path: Path) -> None:
     c, h, w = info.shape
     want = (h // factor, w // factor) if task == "superres" else (h, w)
@@ -89,12 +74,13 @@ def check_size(x: torch.Tensor, info: DataInfo, task: str, factor: int, path: Pa
 
 def cmd_edit(a: argparse.Namespace) -> int:
     from genlab.device import resolve_device
+    from genlab.edit.tasks import apply_edit
     from genlab.runs import load_run
     from genlab.visual import save_png, to_uint8
 
     device = resolve_device(a.device)
     model, cfg, info, _ = load_run(a.run, device)
-    if not hasattr(model, "edit") or info.kind != "image":
+    if cfg.family not in ("ddpm", "ldm") or info.kind != "image":
         raise ConfigError(f"{a.run}: editing needs an image diffusion run (ddpm or ldm), not {cfg.family}")
     x = read_images(Path(a.input), info.shape[0])
     check_size(x, info, a.task, a.factor, Path(a.input))
@@ -114,7 +100,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         opts["factor"] = a.factor
     g = torch.Generator(device).manual_seed(a.seed)
     with torch.no_grad():
-        y = model.edit(a.task, x.to(device), g, **opts)
+        y = apply_edit(model, a.task, x.to(device), g, **opts)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(to_uint8(y.cpu())):

@@ -1,4 +1,4 @@
-"""Paths between two latent vectors: linear and spherical (Shoemake 1985) interpolation."""
+"""Paths between two latent points: linear and spherical (Shoemake 1985) interpolation."""
 
 from __future__ import annotations
 

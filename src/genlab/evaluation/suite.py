@@ -1,9 +1,9 @@
 """The evaluation suite: every metric of one model on one dataset, under one recorded protocol.
 
 All values are plain floats or {"available": false, "reason": ...} records. Reference split: test.
-Sample k is the same every time for a given (seed, batch_size): batch b is drawn with a generator seeded
-seed * 1_000_003 + b on the model's device. Image samples are clamped to [-1, 1] and rounded to the data's
-levels (as saving them to disk would) before any feature is computed.
+Sample k is the same every time for a given seed, whatever the batch size (per-image seeds, see
+evaluation.generate). Image samples are clamped to [-1, 1] and rounded to the data's levels (as saving them
+to disk would) before any feature is computed.
 """
 
 from __future__ import annotations
@@ -12,52 +12,25 @@ import math
 
 import torch
 
+from genlab.data import dataset_fingerprint
 from genlab.data.dataset import Dataset
-from genlab.data.quantize import from_levels, to_levels
-from genlab.errors import ConfigError, NotAvailable
+from genlab.errors import NotAvailable
+from genlab.evaluation.evaluator import Evaluator, IdentityEvaluator, load_or_train_evaluator
+from genlab.evaluation.generate import as_data, batch_generator, generate
+from genlab.evaluation.inception import inception_metrics
+from genlab.evaluation.protocol import build_manifest
+from genlab.evaluation.speed import CPU_PEAK_MEMORY_REASON, parameter_count, peak_memory_bytes, reset_peak_memory
+from genlab.metrics import modes
 from genlab.metrics.classes import class_coverage, class_histogram_kl
 from genlab.metrics.density_coverage import density_coverage
-from genlab.metrics.evaluator import Evaluator, IdentityEvaluator, load_or_train_evaluator
 from genlab.metrics.frechet import frechet_distance
-from genlab.metrics.inception import inception_metrics
 from genlab.metrics.interpolation import interpolation_smoothness
 from genlab.metrics.kid import kernel_distance
 from genlab.metrics.memorization import memorization_share
 from genlab.metrics.precision_recall import precision_recall
-from genlab.metrics.protocol import build_manifest
 from genlab.metrics.records import unavailable
-from genlab.metrics.speed import (
-    CPU_PEAK_MEMORY_REASON,
-    parameter_count,
-    peak_memory_bytes,
-    reset_peak_memory,
-    timed_batches,
-)
-from genlab.sampling import batch_generator
 
 PR_K, DC_K = 3, 5  # Kynkaanniemi et al. 2019 use k=3; Naeem et al. 2020 use k=5
-
-
-def as_data(samples: torch.Tensor, dataset: Dataset) -> torch.Tensor:
-    """Samples as saving them would leave them: images clamped to [-1, 1] and rounded to the data's levels."""
-    if dataset.kind != "image":
-        return samples
-    samples = samples.clamp(-1, 1)
-    return from_levels(to_levels(samples, dataset.levels), dataset.levels) if dataset.levels is not None else samples
-
-
-def generate(model, n: int, seed: int, batch_size: int, device: torch.device,
-             sample_options: dict) -> tuple[torch.Tensor, float]:
-    """n samples (CPU) drawn in seeded batches, and the sampling throughput in samples/s."""
-    n_batches = math.ceil(n / batch_size)
-
-    def one(b: int) -> torch.Tensor:
-        size = min(batch_size, n - b * batch_size)
-        return model.sample(size, generator=batch_generator(device, seed, b), **sample_options)
-
-    outs, seconds = timed_batches(one, n_batches, device, warmup=1)
-    timed = sum(len(o) for o in outs[1:]) if n_batches > 1 else n
-    return torch.cat([o.detach().float().cpu() for o in outs]), timed / max(seconds, 1e-9)
 
 
 def fidelity(real_f: torch.Tensor, fake_f: torch.Tensor, kid_subset_size: int, kid_subsets: int,
@@ -74,10 +47,6 @@ def _mode_collapse(dataset: Dataset, evaluator, samples: torch.Tensor) -> dict:
     if dataset.kind == "points":
         if dataset.modes is None or dataset.mode_std is None:
             return unavailable(f"{dataset.name}: the data declares no mixture modes")
-        try:
-            from genlab.metrics import modes
-        except ImportError:
-            return unavailable("genlab.metrics.modes is missing from this installation")
         native, centres = dataset.to_native(samples), dataset.modes.double()
         native = native.double()
         return {"modes_total": float(len(centres)),
@@ -162,10 +131,6 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     device = torch.device(device)
     sample_options = dict(sample_options or {})
     if fingerprint is None:
-        try:
-            from genlab.data import dataset_fingerprint
-        except ImportError as e:
-            raise ConfigError("evaluate() needs the data fingerprint: pass fingerprint=...") from e
         fingerprint = dataset_fingerprint(dataset)
     no_features = None
     if evaluator is None:
@@ -176,7 +141,9 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
             evaluator = load_or_train_evaluator(dataset, fingerprint, device, progress)
     model.eval()
     reset_peak_memory(device)
-    samples, throughput = generate(model, n_samples, seed, batch_size, device, sample_options)
+    timing: dict = {}
+    samples = generate(model, n_samples, seed, batch_size, timing=timing, **sample_options)
+    throughput = timing["samples_per_second"]
     peak_bytes = peak_memory_bytes(device)
     peak = float(peak_bytes) if peak_bytes is not None else unavailable(CPU_PEAK_MEMORY_REASON)
     samples = as_data(samples, dataset)

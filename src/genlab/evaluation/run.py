@@ -5,17 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+
+from genlab.data import dataset_fingerprint, load_data_from_config
 from genlab.data.dataset import Dataset
+from genlab.device import resolve_device
 from genlab.errors import DataError
+from genlab.evaluation.generate import check_sample_options
+from genlab.evaluation.suite import evaluate
+from genlab.fileio import atomic_write_json
+from genlab.runs import load_run
 
 
 def load_run_data(cfg, info, data_dir: str | None = None) -> Dataset:
     """The dataset a run was trained on, checked against the run's recorded shape and levels."""
-    from genlab.cli import load_data_from_config
-
     if data_dir:
         cfg.data.data_dir = data_dir
-    data = load_data_from_config(cfg)
+    data = load_data_from_config(cfg.data)
     if tuple(data.info.shape) != tuple(info.shape) or data.info.levels != info.levels:
         raise DataError(f"dataset '{cfg.data.name}' now has shape {data.info.shape} and {data.info.levels} levels, "
                         f"but the run was trained on {info.shape} with {info.levels} levels")
@@ -29,22 +35,15 @@ def training_cost(record: dict) -> dict:
             "train_steps": record["step"], "train_images": record["images_seen"]}
 
 
-def evaluate_run(run: str | Path, *, n_samples: int = 2000, seed: int = 0, device: str = "auto",
-                 data_dir: str | None = None, inception_weights: str | None = None, sampler: str | None = None,
-                 sample_steps: int | None = None, progress: bool = True, batch_size: int = 500,
+def evaluate_run(run: str | Path, *, n_samples: int = 2000, seed: int = 0, device: str | torch.device = "auto",
+                 data_dir: str | None = None, inception_weights: str | None = None, sample_options: dict | None = None,
+                 progress: bool = True, batch_size: int = 500,
                  evaluator=None, data: Dataset | None = None, **suite_options) -> Path:
     """Evaluate a run folder with the full suite; returns the path of its metrics.json."""
-    from genlab.data import dataset_fingerprint
-    from genlab.device import resolve_device
-    from genlab.metrics.suite import evaluate
-    from genlab.runs import load_run
-    from genlab.sampling import check_sample_options
-    from genlab.train.checkpoint import atomic_write_json
-
     dev = resolve_device(device)
     model, cfg, info, record = load_run(run, dev)
     data = data if data is not None else load_run_data(cfg, info, data_dir)
-    opts = check_sample_options(model, {"sampler": sampler, "steps": sample_steps})
+    opts = check_sample_options(model, sample_options or {})
     metrics = evaluate(model, data, n_samples=n_samples, seed=seed, batch_size=batch_size, device=dev,
                        evaluator=evaluator, sample_options=opts, fingerprint=dataset_fingerprint(data),
                        inception_weights=inception_weights, progress=progress, **suite_options)

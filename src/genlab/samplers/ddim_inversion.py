@@ -1,5 +1,5 @@
 """DDIM inversion (Song et al. 2021 sec. 4.3/5.4): run the deterministic DDIM ODE forwards to encode an image
-as x_T, and interpolate two images by spherical interpolation of their codes."""
+as x_T, and interpolate two images by spherical interpolation of their codes. Not a sampler: an encoder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 import torch
 
-from genlab.models.diffusion.parameterization import Denoiser
+from genlab.maths.interpolation import slerp
+from genlab.samplers.base import Denoiser
 from genlab.samplers.ddim import sample_ddim
 from genlab.samplers.timesteps import alpha_bar_pairs
 
@@ -29,18 +30,6 @@ def ddim_invert(
     return x
 
 
-def slerp(z_a: torch.Tensor, z_b: torch.Tensor, w: float) -> torch.Tensor:
-    """Spherical interpolation per example (flattened), Shoemake 1985; w=0 gives z_a, w=1 gives z_b."""
-    a, b = z_a.flatten(1), z_b.flatten(1)
-    cos = (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
-    theta = torch.arccos(cos.clamp(-1, 1))[:, None]
-    s = torch.sin(theta).clamp_min(1e-8)
-    out = torch.where(
-        theta > 1e-4, (torch.sin((1 - w) * theta) * a + torch.sin(w * theta) * b) / s, (1 - w) * a + w * b
-    )
-    return out.reshape(z_a.shape)
-
-
 @torch.no_grad()
 def interpolate(
     denoiser: Denoiser,
@@ -53,6 +42,5 @@ def interpolate(
     """Frames [frames, ...] between x_a, x_b [1, ...]: invert both, slerp the codes, decode by DDIM."""
     z_a = ddim_invert(denoiser, alpha_bar, x_a, timesteps)
     z_b = ddim_invert(denoiser, alpha_bar, x_b, timesteps)
-    ws = torch.linspace(0, 1, frames).tolist()
-    z = torch.cat([slerp(z_a, z_b, w) for w in ws])
-    return sample_ddim(denoiser, z, timesteps, alpha_bar, eta=0.0)
+    w = torch.linspace(0, 1, frames, dtype=z_a.dtype, device=z_a.device)
+    return sample_ddim(denoiser, slerp(z_a[0], z_b[0], w), timesteps, alpha_bar, eta=0.0)

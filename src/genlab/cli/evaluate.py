@@ -1,0 +1,28 @@
+"""`genlab evaluate RUN`: the metric suite, written to RUN/metrics.json."""
+
+from __future__ import annotations
+
+import argparse
+
+from genlab.cli.options import add_sampling_args, sampling_options_from_args
+
+
+def add_parser(sub) -> None:
+    e = sub.add_parser("evaluate", help="evaluate a run; writes metrics.json in the run folder")
+    e.add_argument("run")
+    e.add_argument("--n", type=int, default=2000, help="samples to draw (default 2000)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--device", default="auto")
+    e.add_argument("--data-dir")
+    e.add_argument("--inception-weights", help="local Inception-v3 weights for FID/KID via torch-fidelity")
+    add_sampling_args(e)
+    e.set_defaults(func=cmd_evaluate)
+
+
+def cmd_evaluate(a: argparse.Namespace) -> int:
+    from genlab.evaluation.run import evaluate_run
+
+    out = evaluate_run(a.run, n_samples=a.n, seed=a.seed, device=a.device, data_dir=a.data_dir,
+                       inception_weights=a.inception_weights, sample_options=sampling_options_from_args(a))
+    print(f"metrics -> {out}")
+    return 0
