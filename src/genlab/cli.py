@@ -100,9 +100,9 @@ def load_data_from_config(cfg):
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from genlab.config import build_config, config_from_json, load_toml, parse_set, update_dataclass
+    from genlab.config import build_config, load_toml, parse_set, update_dataclass
     from genlab.models.registry import get_family
-    from genlab.runs import latest_run_dir, new_run_dir, run_name
+    from genlab.runs import latest_run_dir, new_run_dir, read_run_config, run_name
     from genlab.train.trainer import Trainer
 
     cli: dict = {"data": {}, "train": {}}
@@ -124,7 +124,7 @@ def cmd_train(a: argparse.Namespace) -> int:
             else Path(a.resume)
         if run_dir is None or not (run_dir / "config.json").is_file():
             raise ConfigError(f"--resume: no run to resume ({run_dir or a.out + '/*-' + a.family})")
-        cfg = config_from_json(json.loads((run_dir / "config.json").read_text()))
+        cfg = read_run_config(run_dir)
         budget = {k: v for k, v in cli["train"].items() if k in ("steps", "images", "budget")}
         if budget:  # a resumed run may be given a new (larger) budget, nothing else
             cleared = {"steps": None, "images": None, "budget": None}
