@@ -8,6 +8,7 @@ type-checked).
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 import types
@@ -119,14 +120,15 @@ def coerce_value(value: Any, hint: Any, key: str) -> Any:
     if hint is float:
         if isinstance(value, bool):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
+        number = None
+        if isinstance(value, int | float | str):
             try:
-                return float(value)
-            except ValueError:
+                number = float(value)
+            except (ValueError, OverflowError):  # OverflowError: an int beyond float range
                 pass
-        raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if number is not None and math.isfinite(number):
+            return number
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
     if hint is str:
         if isinstance(value, str):
             return value
@@ -142,6 +144,8 @@ def coerce_value(value: Any, hint: Any, key: str) -> Any:
 
 def update_dataclass(obj: Any, values: dict, prefix: str) -> Any:
     """A copy of dataclass `obj` with `values` applied; unknown keys and wrong types raise ConfigError."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix}: expected a table of keys, got {_short(values)}")
     hints = typing.get_type_hints(type(obj))
     names = {f.name for f in dataclasses.fields(obj)}
     changes: dict = {}
@@ -177,17 +181,30 @@ def parse_set(items: list[str]) -> dict[str, dict[str, str]]:
 
 
 def load_toml(path: str | Path) -> dict:
+    """A config file's tables; ConfigError names the file for bad bytes, bad TOML, or a misplaced value."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")
     try:
-        d = tomllib.loads(p.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: not valid TOML ({e})") from None
-    for k in d:
+        d = tomllib.loads(p.read_bytes().decode("utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read ({e.strerror or e})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise ConfigError(f"{p}: not valid TOML ({_short(e, 200)})") from None
+    for k, v in d.items():
         if k not in ("family", "data", "train", "model"):
             raise ConfigError(f"{p}: unknown config section '{k}' (family, data, train, model)")
+        if k == "family" and not isinstance(v, str):
+            raise ConfigError(f"{p}: family must be a string such as \"vae\", got {_short(v)}")
+        if k != "family" and not isinstance(v, dict):
+            raise ConfigError(f"{p}: '{k}' must be a table ([{k}]), got {_short(v)}")
     return d
+
+
+def _short(v: Any, n: int = 60) -> str:
+    """repr(v) on one line, cut to about n characters."""
+    text = " ".join(repr(v).split()) if not isinstance(v, BaseException) else " ".join(str(v).split())
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 def build_config(family: str, model_cls: type, model_cfg_cls: type, *, file: dict | None = None,
@@ -246,13 +263,16 @@ def validate(cfg: RunConfig) -> None:
 
 
 def config_from_json(d: dict) -> RunConfig:
-    """Rebuild a RunConfig from its JSON form (as stored in checkpoints)."""
+    """Rebuild a RunConfig from its JSON form (as stored in checkpoints); ConfigError if it is malformed."""
+    if not isinstance(d, dict) or not isinstance(d.get("family"), str):
+        raise ConfigError(f"a run config must be an object with a string 'family', got {_short(d)}")
     _, model_cfg_cls = get_family(d["family"])
-    model = dict(d["model"])
-    if d["family"] == "ldm" and "diffusion" not in model:
+    model = d.get("model")
+    if d["family"] == "ldm" and isinstance(model, dict) and "diffusion" not in model:
         # runs written before LDMConfig nested DDPMConfig kept the latent DDPM's keys at the top level
         own = {f.name for f in dataclasses.fields(model_cfg_cls)}
+        model = dict(model)
         model["diffusion"] = {k: model.pop(k) for k in list(model) if k not in own}
-    return RunConfig(d["family"], update_dataclass(DataConfig(), d["data"], "data"),
-                     update_dataclass(TrainConfig(), d["train"], "train"),
+    return RunConfig(d["family"], update_dataclass(DataConfig(), d.get("data"), "data"),
+                     update_dataclass(TrainConfig(), d.get("train"), "train"),
                      update_dataclass(model_cfg_cls(), model, "model"))

@@ -35,28 +35,30 @@ def add_parser(sub) -> None:
 
 def read_images(path: Path, channels: int) -> torch.Tensor:
     """Images in [-1, 1] as [N, C, H, W] from a file, a folder or a uint8 array file."""
-    from PIL import Image, UnidentifiedImageError
+    from genlab.data.arrays import read_array_file
+    from genlab.data.images import MAX_IMAGE_SIDE, open_image
 
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if path.suffix in (".npz", ".npy"):
-        arr = np.load(path, allow_pickle=False)
-        arr = arr[arr.files[0]] if path.suffix == ".npz" else arr
-        if arr.dtype != np.uint8 or arr.ndim not in (3, 4):
-            raise DataError(f"{path}: expected a uint8 array [N, H, W] or [N, H, W, C]")
+        arrays = read_array_file(path)
+        if not arrays:
+            raise DataError(f"{path}: holds no arrays")
+        arr = next(iter(arrays.values()))
+        if arr.dtype != np.uint8 or arr.ndim not in (3, 4) or 0 in arr.shape \
+                or max(arr.shape[1:3]) > MAX_IMAGE_SIDE:
+            raise DataError(f"{path}: expected a uint8 array [N, H, W] or [N, H, W, C] of 1 to {MAX_IMAGE_SIDE} "
+                            f"pixels per side, got {arr.dtype} {arr.shape}")
         arr = arr[..., None] if arr.ndim == 3 else arr
-        return torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 127.5 - 1
+        return torch.from_numpy(np.ascontiguousarray(arr)).permute(0, 3, 1, 2).float() / 127.5 - 1
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg")) \
         if path.is_dir() else [path]
     if not files:
         raise DataError(f"{path}: no PNG or JPEG images")
     imgs = []
     for f in files:
-        try:
-            with Image.open(f) as im:
-                imgs.append(np.asarray(im.convert("L" if channels == 1 else "RGB")))
-        except (UnidentifiedImageError, OSError) as e:
-            raise DataError(f"{f}: unreadable image ({e})") from None
+        with open_image(f) as im:
+            imgs.append(np.asarray(im.convert("L" if channels == 1 else "RGB")))
     if len({a.shape for a in imgs}) > 1:
         raise DataError(f"{path}: images of mixed sizes")
     arr = np.stack(imgs)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from genlab.cli.options import add_budget_args, budget_from_args
@@ -34,14 +33,14 @@ def add_parser(sub) -> None:
 
 def _resumed_config(a: argparse.Namespace, file: dict | None, budget: dict):
     """The stored config of the run --resume names; a new budget is the one thing that may change."""
-    from genlab.config import config_from_json, update_dataclass
-    from genlab.runs import latest_run_dir, run_name
+    from genlab.config import update_dataclass
+    from genlab.runs import latest_run_dir, read_run_config, run_name
 
     data_name = a.data or (file or {}).get("data", {}).get("name", "digits")
     run_dir = latest_run_dir(a.out, run_name(a.family, data_name)) if a.resume == "latest" else Path(a.resume)
     if run_dir is None or not (run_dir / "config.json").is_file():
         raise ConfigError(f"--resume: no run to resume ({run_dir or a.out + '/*-' + a.family})")
-    cfg = config_from_json(json.loads((run_dir / "config.json").read_text()))
+    cfg = read_run_config(run_dir)
     if budget:  # a resumed run may be given a new (larger) budget, nothing else
         cleared = {"steps": None, "images": None, "budget": None}
         cfg.train = update_dataclass(update_dataclass(cfg.train, cleared, "train"), budget, "train")

@@ -25,10 +25,16 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise DataError(f"{path}: CIFAR-10 batch file not found; download the binary version "
                         f"(cifar-10-binary.tar.gz) and pass --data-dir or set GENLAB_DATA")
-    raw = np.fromfile(path, dtype=np.uint8)
-    if raw.size == 0 or raw.size % RECORD:
-        raise DataError(f"{path}: {raw.size} bytes is not a whole number of {RECORD}-byte records "
-                        f"(truncated or not the binary version)")
+    try:
+        size = path.stat().st_size  # checked before reading, so a file of the wrong length is never loaded
+        if size == 0 or size % RECORD:
+            raise DataError(f"{path}: {size} bytes is not a whole number of {RECORD}-byte records "
+                            f"(truncated or not the binary version)")
+        raw = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e})") from None
+    if raw.size != size:
+        raise DataError(f"{path}: read {raw.size} bytes of {size}; the file changed while being read")
     rec = raw.reshape(-1, RECORD)
     labels = rec[:, 0].astype(np.int64)
     if labels.max() > 9:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
+
+from genlab.data.images import MAX_IMAGE_SIDE
+from genlab.errors import DataError
 
 Kind = Literal["image", "points"]
 
@@ -36,8 +40,34 @@ class DataInfo:
 
     @classmethod
     def from_json(cls, d: dict) -> DataInfo:
-        return cls(d["name"], d["kind"], tuple(d["shape"]), d["levels"], d.get("num_classes"),
-                   d.get("scale", 1.0), tuple(d.get("offset", (0.0, 0.0))))
+        """The inverse of to_json; a DataError says which field of a malformed record is wrong."""
+        if not isinstance(d, dict):
+            raise DataError(f"data info must be an object, got {type(d).__name__}")
+        shape, offset = d.get("shape"), d.get("offset", [0.0, 0.0])
+        image = d.get("kind") == "image" and _ints(shape, 3) and shape[0] in (1, 3) \
+            and all(0 < s <= MAX_IMAGE_SIDE for s in shape[1:])
+        checks = {
+            "name": isinstance(d.get("name"), str),
+            "kind and shape": image or (d.get("kind") == "points" and shape == [2]),
+            "levels": d.get("levels") is None or (_ints([d.get("levels")], 1) and d["levels"] >= 2),
+            "num_classes": d.get("num_classes") is None or (_ints([d["num_classes"]], 1) and d["num_classes"] >= 1),
+            "scale": _finite([d.get("scale", 1.0)], 1),
+            "offset": _finite(offset, 2),
+        }
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            raise DataError(f"data info has an invalid {bad[0]}")
+        return cls(d["name"], d["kind"], tuple(shape), d["levels"], d.get("num_classes"),
+                   float(d.get("scale", 1.0)), tuple(float(v) for v in offset))
+
+
+def _ints(v, n: int) -> bool:
+    return isinstance(v, list) and len(v) == n and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+
+
+def _finite(v, n: int) -> bool:
+    return isinstance(v, list) and len(v) == n and all(
+        isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in v)
 
 
 @dataclass

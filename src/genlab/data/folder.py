@@ -9,6 +9,7 @@ import torch
 
 from genlab.data._common import fixed_split, from_uint8, test_count
 from genlab.data.dataset import Dataset
+from genlab.data.images import open_image
 from genlab.errors import DataError
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -19,21 +20,6 @@ def list_images(root: Path) -> list[Path]:
     """Image files under root (recursive), sorted by relative path."""
     files = [p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS]
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
-
-
-def _open(path: Path):
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        img = Image.open(path)
-        img.load()
-        img = ImageOps.exif_transpose(img)  # camera JPEGs: apply the stored orientation
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as e:
-        raise DataError(f"{path}: unreadable or corrupt image ({e})") from e
-    if img.mode == "I" or img.mode.startswith("I;16"):  # 16-bit grayscale PNG (older Pillow: "I"): k16 / 257
-        a = np.asarray(img, dtype=np.float64)
-        img = Image.fromarray(np.round(a / 257.0).astype(np.uint8))  # uint8 [H, W] -> mode L
-    return img
 
 
 def _center_square(img):
@@ -79,7 +65,7 @@ def load_folder(path: str | Path, image_size: int | None = None, channels: int |
     arrays, all_gray, first_size = [], True, None
     mode = "L" if channels == 1 else "RGB"  # with channels unset, gray images are kept as RGB until the end
     for p in files:  # one image decoded at a time
-        im = _open(p)
+        im = open_image(p)
         all_gray = all_gray and im.mode in GRAY_MODES
         if image_size is None:
             first_size = first_size or (p, im.size)

@@ -7,6 +7,7 @@ uint32 size per dimension, then the raw bytes.
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -16,6 +17,7 @@ import torch
 
 from genlab.data._common import from_uint8, resolve_data_dir
 from genlab.data.dataset import Dataset
+from genlab.data.images import MAX_IMAGE_SIDE
 from genlab.errors import DataError
 
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
@@ -26,39 +28,44 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 NAMES = ("mnist", "fashion-mnist")
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{path}: cannot read ({e}); the file is corrupt or truncated, "
-                        f"download it again") from e
+DEFLATE_MAX_RATIO = 1032  # the most a gzip (deflate) stream can expand
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
-    """A uint8 IDX file as an array of its declared shape; DataError on wrong magic or truncation."""
-    raw = _read_bytes(path)
+    """A uint8 IDX file as an array of its declared shape; DataError on wrong magic, truncation, or a
+    declared shape that the file cannot hold (checked from the header, before the data is read)."""
     ndim = 3 if magic == IMAGES_MAGIC else 1
     header = 4 + 4 * ndim
-    if len(raw) >= 4:
-        got = struct.unpack(">I", raw[:4])[0]
-        if got != magic:
-            kind = "image" if magic == IMAGES_MAGIC else "label"
-            raise DataError(f"{path}: wrong IDX magic {got}, expected {magic} for a {kind} file")
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated IDX file ({len(raw)} bytes, header needs {header})")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    need = int(np.prod(dims))
-    if len(raw) - header < need:
+    gz = path.suffix == ".gz"
+    try:
+        size = path.stat().st_size
+        with gzip.open(path, "rb") if gz else open(path, "rb") as f:
+            head = f.read(header)
+            if len(head) >= 4 and struct.unpack(">I", head[:4])[0] != magic:
+                kind = "image" if magic == IMAGES_MAGIC else "label"
+                raise DataError(f"{path}: wrong IDX magic {struct.unpack('>I', head[:4])[0]}, expected {magic} "
+                                f"for a {kind} file")
+            if len(head) < header:
+                raise DataError(f"{path}: truncated IDX file ({len(head)} bytes, header needs {header})")
+            dims = struct.unpack(f">{ndim}I", head[4:])
+            need = math.prod(dims)
+            # a plain file holds exactly its data; gzip can't expand data more than ~1032:1
+            room = size - header if not gz else size * DEFLATE_MAX_RATIO
+            if need > room:
+                raise DataError(f"{path}: header declares shape {dims} ({need} bytes) but the file "
+                                f"{'holds' if not gz else 'can hold at most'} {room}; it is truncated or corrupt")
+            raw = f.read(need + 1)  # one byte more than declared, to detect trailing data
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: cannot read ({e}); the file is corrupt or truncated, "
+                        f"download it again") from None
+    if len(raw) < need:
         raise DataError(f"{path}: truncated IDX file: shape {dims} needs {need} data bytes, "
-                        f"found {len(raw) - header}; download it again")
-    if len(raw) - header > need:
-        raise DataError(f"{path}: {len(raw) - header - need} unexpected trailing bytes after shape {dims}")
-    return np.frombuffer(raw, dtype=np.uint8, count=need, offset=header).reshape(dims)
+                        f"found {len(raw)}; download it again")
+    if len(raw) > need:
+        raise DataError(f"{path}: unexpected trailing bytes after shape {dims}")
+    if ndim == 3 and (dims[0] == 0 or not (0 < dims[1] <= MAX_IMAGE_SIDE and 0 < dims[2] <= MAX_IMAGE_SIDE)):
+        raise DataError(f"{path}: shape {dims}: need at least one image of 1 to {MAX_IMAGE_SIDE} pixels per side")
+    return np.frombuffer(raw, dtype=np.uint8, count=need).reshape(dims)
 
 
 def find_idx_dir(root: Path, name: str) -> Path:

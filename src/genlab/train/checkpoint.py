@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from genlab.errors import CheckpointError
+from genlab.errors import CheckpointError, GenlabError
 from genlab.fileio import atomic_write_bytes, atomic_write_json
 
 FORMAT = 1
@@ -76,16 +78,52 @@ def save_checkpoint(ckpt_dir: Path, step: int, model: torch.nn.Module, ema: torc
     return ckpt_dir / stem
 
 
+_STEM, _TENSORS = re.compile(r"ckpt-\d{1,20}"), re.compile(r"ckpt-\d{1,20}\.safetensors")
+_RECORD_TYPES = {"step": int, "optimizers": dict, "tensors_file": str, "tensors_sha256": str}
+
+
+def read_json(path: Path, error: type[GenlabError] = CheckpointError) -> Any:
+    """A JSON file's value; `error` names the file when it is missing, unreadable or not JSON."""
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise error(f"{path}: file is missing") from None
+    except OSError as e:
+        raise error(f"{path}: cannot read ({e.strerror or e})") from None
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        raise error(f"{path}: not valid JSON ({' '.join(str(e).split())[:200]})") from None
+
+
+def _check_record(path: Path, record: Any) -> None:
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{path}: a checkpoint record must be a JSON object")
+    if record.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: checkpoint format {record.get('format')!r} is not {FORMAT}, the one "
+                              f"this genlab reads")
+    for key, kind in _RECORD_TYPES.items():
+        v = record.get(key)
+        if not isinstance(v, kind) or isinstance(v, bool):
+            raise CheckpointError(f"{path}: '{key}' must be a {kind.__name__}, got {type(v).__name__}")
+    if record["step"] < 0:
+        raise CheckpointError(f"{path}: negative step {record['step']}")
+    if not _TENSORS.fullmatch(record["tensors_file"]):  # a plain name in this folder, never a path
+        raise CheckpointError(f"{path}: tensor file name {record['tensors_file'][:80]!r} is not "
+                              f"ckpt-<step>.safetensors")
+
+
 def read_checkpoint(ckpt_dir: Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    """(JSON record, tensors) of the checkpoint latest.json points at, verified by sha256."""
+    """(JSON record, tensors) of the checkpoint latest.json points at, verified by sha256; every problem
+    (missing, malformed or corrupt files, non-finite weights) is a CheckpointError naming the file."""
     latest = ckpt_dir / "latest.json"
     if not latest.is_file():
         raise CheckpointError(f"no checkpoint in {ckpt_dir} (latest.json is missing)")
-    try:
-        stem = json.loads(latest.read_text())["checkpoint"]
-        record = json.loads((ckpt_dir / f"{stem}.json").read_text())
-    except (OSError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{ckpt_dir}: unreadable checkpoint record ({e})") from None
+    pointer = read_json(latest)
+    stem = pointer.get("checkpoint") if isinstance(pointer, dict) else None
+    if not isinstance(stem, str) or not _STEM.fullmatch(stem):
+        raise CheckpointError(f"{latest}: does not name a checkpoint (expected {{\"checkpoint\": \"ckpt-<step>\"}})")
+    record_path = ckpt_dir / f"{stem}.json"
+    record = read_json(record_path)
+    _check_record(record_path, record)
     path = ckpt_dir / record["tensors_file"]
     try:
         blob = path.read_bytes()
@@ -97,7 +135,23 @@ def read_checkpoint(ckpt_dir: Path) -> tuple[dict, dict[str, torch.Tensor]]:
         tensors = st_load(blob)
     except SafetensorError as e:
         raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
+    for k, v in tensors.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(f"{path}: tensor '{k}' holds NaN or infinite values")
     return record, tensors
+
+
+def check_tensors(module: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """CheckpointError unless `state` has exactly the module's state-dict keys, shapes and dtypes."""
+    want = module.state_dict()
+    missing, extra = sorted(set(want) - set(state)), sorted(set(state) - set(want))
+    if missing or extra:
+        raise CheckpointError(f"{what} do not fit the model its config describes ({len(missing)} missing, "
+                              f"{len(extra)} unexpected, first {(missing or extra)[0]!r})")
+    for k, v in want.items():
+        if state[k].shape != v.shape or state[k].dtype != v.dtype:
+            raise CheckpointError(f"{what}: '{k}' is {state[k].dtype} {tuple(state[k].shape)} but the model its "
+                                  f"config describes needs {v.dtype} {tuple(v.shape)}")
 
 
 def module_state(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

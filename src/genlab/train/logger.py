@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from genlab.errors import CheckpointError
+
 
 class MetricsLogger:
     """Appends scalars to run_dir/metrics.jsonl; on resume, drops lines past the resumed step so the
@@ -18,8 +20,7 @@ class MetricsLogger:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if truncate_after is not None and self.path.exists():
-            kept = [line for line in self.path.read_text().splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= truncate_after]
+            kept = [line for line, row in _lines(self.path) if row["step"] <= truncate_after]
             self.path.write_text("".join(line + "\n" for line in kept))
         try:  # optional: TensorBoard only when the user has it
             from torch.utils.tensorboard import SummaryWriter
@@ -43,7 +44,27 @@ class MetricsLogger:
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
+    """Every logged row of run_dir/metrics.jsonl ([] if there is none); CheckpointError names the file and
+    line of anything that is not a JSON object with an integer 'step'."""
     path = Path(run_dir) / "metrics.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row for _, row in _lines(path)] if path.exists() else []
+
+
+def _lines(path: Path) -> list[tuple[str, dict]]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: cannot read ({' '.join(str(e).split())[:200]})") from None
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as e:
+            raise CheckpointError(f"{path}: line {i} is not valid JSON ({' '.join(str(e).split())[:200]})") from None
+        step = row.get("step") if isinstance(row, dict) else None
+        if not isinstance(step, int) or isinstance(step, bool):
+            raise CheckpointError(f"{path}: line {i} is not a JSON object with an integer 'step'")
+        out.append((line, row))
+    return out

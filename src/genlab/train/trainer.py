@@ -18,12 +18,12 @@ from genlab import __version__
 from genlab.config import RunConfig
 from genlab.data.dataset import Dataset
 from genlab.device import resolve_device
-from genlab.errors import ConfigError, TrainingDiverged
+from genlab.errors import CheckpointError, ConfigError, TrainingDiverged
 from genlab.models.base import TrainState
 from genlab.models.registry import build_model
 from genlab.train.artifacts import save_run_artifacts
 from genlab.train.budget import Budget
-from genlab.train.checkpoint import module_state, read_checkpoint, restore_optimizer, save_checkpoint
+from genlab.train.checkpoint import check_tensors, module_state, read_checkpoint, restore_optimizer, save_checkpoint
 from genlab.train.diagnostics import training_diagnostics
 from genlab.train.distributed import DistInfo, all_finite, barrier, init_distributed
 from genlab.train.ema import make_ema, update_ema
@@ -133,15 +133,24 @@ class Trainer:
         barrier(self.dist)
 
     def _resume(self) -> None:
-        record, tensors = read_checkpoint(self.run_dir / "checkpoints")
-        if record["config"]["family"] != self.cfg.family:
-            raise ConfigError(f"{self.run_dir}: holds a {record['config']['family']} run, not {self.cfg.family}")
-        self.model.load_state_dict(module_state("model", tensors))
-        self.ema.load_state_dict(module_state("ema", tensors))
-        for name, opt in self.optimizers.items():
-            restore_optimizer(name, opt, record, tensors)
-        self.step, self.images_seen = record["step"], record["images_seen"]
-        self.elapsed, self.started_groups = record["elapsed_seconds"], dict(record["started_groups"])
+        ckpt_dir = self.run_dir / "checkpoints"
+        record, tensors = read_checkpoint(ckpt_dir)
+        where = ckpt_dir / record["tensors_file"]
+        family = record["config"].get("family") if isinstance(record.get("config"), dict) else None
+        if family != self.cfg.family:
+            raise ConfigError(f"{self.run_dir}: holds a {family} run, not {self.cfg.family}")
+        for prefix, module in (("model", self.model), ("ema", self.ema)):
+            check_tensors(module, module_state(prefix, tensors), f"{where}: '{prefix}' weights")
+            module.load_state_dict(module_state(prefix, tensors))
+        try:  # the record is a file the user may have edited: any malformed field is a CheckpointError
+            for name, opt in self.optimizers.items():
+                restore_optimizer(name, opt, record, tensors)
+            self.step, self.images_seen = record["step"], int(record["images_seen"])
+            self.elapsed = float(record["elapsed_seconds"])
+            self.started_groups = {str(k): int(v) for k, v in record["started_groups"].items()}
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
+            raise CheckpointError(f"{where.with_suffix('.json')}: malformed training state "
+                                  f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
 
     # ---- the loop --------------------------------------------------------------------------------
     def _set_lr(self, group: str) -> float:

@@ -83,7 +83,7 @@ class OnDevice:
     """A float64 table copied once to each device it is used on (no host round trip per sampling step)."""
 
     def __init__(self, values: torch.Tensor):
-        self.values = torch.as_tensor(values, dtype=torch.float64).cpu()
+        self.values = torch.as_tensor(values, dtype=torch.float64, device="cpu")
         self._copies: dict[torch.device, torch.Tensor] = {}
 
     def on(self, device: torch.device) -> torch.Tensor:

@@ -65,7 +65,7 @@ class GaussianDiffusion:
             "large_var": large,
             "large_logvar": np.log(large),
         }
-        self._a = {k: OnDevice(torch.as_tensor(v, dtype=torch.float64)) for k, v in arrays.items()}
+        self._a = {k: OnDevice(torch.as_tensor(v, dtype=torch.float64, device="cpu")) for k, v in arrays.items()}
 
     @property
     def T(self) -> int:
