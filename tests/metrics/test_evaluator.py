@@ -20,7 +20,7 @@ def test_digits_evaluator_accuracy_and_cache(digits, digits_evaluator, digits_ca
     assert ev.test_accuracy > 0.95
     # the recorded accuracy is the real one
     assert (ev.predict(digits.test) == digits.test_labels).double().mean() == ev.test_accuracy
-    assert ev.features(digits.test[:5]).shape == (5, 128)
+    assert ev.features(digits.test[:5]).shape == (5, 256)  # 128 pooled + 8 x 4 x 4 spatial
     monkeypatch.setenv("GENLAB_CACHE", str(digits_cache))
     weights, meta_path = evaluator_paths("digits-test-fp")
     meta = json.loads(meta_path.read_text())

@@ -90,7 +90,17 @@ def test_evaluate_images_returns_every_metric(digits, digits_evaluator):
     assert out["cost"]["nfe"] == 7.0 and out["cost"]["parameters"] == 1.0
     assert out["cost"]["peak_memory_bytes"]["available"] is False  # CPU: the process peak RSS cannot be reset
     assert out["protocol"]["feature_sha256"] == digits_evaluator.sha256 and out["protocol"]["nfe"] == 7
-    for name, v in _leaves({k: v for k, v in out.items() if k not in ("protocol", "evaluator")}):
+    # two independent spaces, both calibrated on digits; every fidelity number carries a standard error
+    assert set(out["spaces"]) == {"trained", "pixels"} and out["spaces_unavailable"] == {}
+    for space in out["spaces"].values():
+        assert space["calibration"]["passed"], space["calibration"]["checks"]
+        fid = space["fidelity"]
+        for k in ("fd", "precision", "recall", "density", "coverage", "kid"):
+            assert fid[f"{k}_se"] > 0, k
+        assert space["floor"]["fd"] < fid["fd"]  # noisy copies are worse than real data in every space
+    assert out["protocol"]["reference_split"] == "train" and out["protocol"]["n_reference"] == len(digits.train)
+    skip = ("protocol", "evaluator", "spaces", "spaces_unavailable")  # strings and records, checked above
+    for name, v in _leaves({k: v for k, v in out.items() if k not in skip}):
         if isinstance(v, dict):  # unavailable here: Inception (no weights), peak memory (CPU has no resettable peak)
             assert name in ("inception", "cost.peak_memory_bytes") and v["reason"]
         elif isinstance(v, list):
@@ -101,7 +111,11 @@ def test_evaluate_images_returns_every_metric(digits, digits_evaluator):
     copies = evaluate(NoisyCopies(digits.train, 0.0), digits, n_samples=300, seed=0, batch_size=100,
                       device="cpu", evaluator=digits_evaluator, fingerprint="digits-test-fp",
                       kid_subset_size=100, kid_subsets=10, n_latent=16, interpolation_strips=2)
-    assert copies["memorization"]["share"] > 0.9 > 0.5 > out["memorization"]["share"]
+    # held-out real images are fresh draws: by construction about the quantile q = 0.05 of them fall under tau
+    fresh = evaluate(NoisyCopies(digits.test, 0.0), digits, n_samples=297, seed=0, batch_size=100,
+                     device="cpu", evaluator=digits_evaluator, fingerprint="digits-test-fp",
+                     kid_subset_size=100, kid_subsets=10, n_latent=16, interpolation_strips=2)
+    assert copies["memorization"]["share"] > 0.9 > 0.2 > fresh["memorization"]["share"]
 
 
 def test_evaluate_points_without_encoder():
@@ -123,12 +137,15 @@ def test_evaluate_points_without_encoder():
     assert math.isfinite(out["fidelity"]["fd"]) and out["fidelity"]["precision"] > 0.5
 
 
-def test_evaluate_unlabelled_images_reports_missing_feature_space(digits):
+def test_evaluate_unlabelled_images_uses_the_training_free_space(digits):
+    """No labels: no trained evaluator (reported with its reason), but the pixel-PCA space still measures
+    fidelity, the floor and memorization; class coverage is unavailable."""
     bare = Dataset("bare", "image", digits.train[:200], digits.test[:60], 17)
     out = evaluate(NoisyCopies(bare.train, 0.1), bare, n_samples=50, seed=0, batch_size=25, device="cpu",
                    fingerprint="bare-fp", n_latent=8, interpolation_strips=2)
-    for section in ("fidelity", "floor", "mode_collapse", "memorization"):
-        assert out[section]["available"] is False and "unlabelled images" in out[section]["reason"]
-    assert out["latent"]["interpolation"]["available"] is False
+    assert "unlabelled images" in out["spaces_unavailable"]["trained"]
+    assert set(out["spaces"]) == {"pixels"} and out["protocol"]["feature_extractor"].startswith("pixels-pca")
+    assert math.isfinite(out["fidelity"]["fd"]) and out["floor"]["n"] == 50
+    assert out["mode_collapse"]["available"] is False and "class labels" in out["mode_collapse"]["reason"]
+    assert 0 <= out["memorization"]["share"] <= 1
     assert math.isfinite(out["latent"]["reconstruction"]["psnr"])
-    assert out["protocol"]["feature_extractor"] == "none"

@@ -37,7 +37,7 @@ def test_every_input_cell_is_in_results_json(inputs, tmp_path):
                 assert cell == {"available": False, "reason": seeds[0][key]["reason"]}
     assert {r["axis"] for r in data["rows"]} >= {"fidelity", "diversity", "likelihood", "sampling_speed"}
     assert data["protocol"] == inputs["protocol"] and data["meta"] == inputs["meta"]
-    assert data["recommendation"][0]["text"].startswith("Best fidelity: ddpm")
+    assert data["recommendation"][0]["text"].startswith("Fidelity: ddpm is best")
 
 
 def test_html_is_self_contained(inputs, tmp_path):

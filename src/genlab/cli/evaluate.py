@@ -15,6 +15,7 @@ def add_parser(sub) -> None:
     e.add_argument("--device", default="auto")
     e.add_argument("--data-dir")
     e.add_argument("--inception-weights", help="local Inception-v3 weights for FID/KID via torch-fidelity")
+    e.add_argument("--dinov2", metavar="DIR", help="a local DINOv2 model folder (transformers) for FD-DINOv2")
     add_sampling_args(e)
     e.set_defaults(func=cmd_evaluate)
 
@@ -23,6 +24,7 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     from genlab.evaluation.run import evaluate_run
 
     out = evaluate_run(a.run, n_samples=a.n, seed=a.seed, device=a.device, data_dir=a.data_dir,
-                       inception_weights=a.inception_weights, sample_options=sampling_options_from_args(a))
+                       inception_weights=a.inception_weights, sample_options=sampling_options_from_args(a),
+                       dinov2=a.dinov2)
     print(f"metrics -> {out}")
     return 0

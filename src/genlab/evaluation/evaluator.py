@@ -1,10 +1,10 @@
-"""The evaluation feature space: a small CNN classifier trained by genlab, or the identity for 2-D data.
+"""The trained evaluation feature space: a small CNN classifier trained by genlab, or the identity for 2-D data.
 
 The classifier is trained once per dataset (keyed by the data fingerprint) with a fixed recipe and seed,
-then cached as safetensors + JSON under the user's cache directory. Its penultimate activations (128-d)
-are the features of the Frechet distance, KID, precision/recall, density/coverage and memorization; its
-predictions give class coverage. Numbers are comparable only between runs that used the same weights
-(the sha256 in the protocol manifest).
+then cached as safetensors + JSON under the user's cache directory. Its penultimate activations (256-d: a
+pooled semantic vector and a coarse spatial map) are one of the feature spaces of the Frechet distance, KID,
+precision/recall, density/coverage and memorization; its predictions give class coverage. Numbers are
+comparable only between runs that used the same weights (the sha256 in the protocol manifest).
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from genlab.data.dataset import Dataset
 from genlab.errors import DataError, NotAvailable
 from genlab.fileio import atomic_write_with
 
-FEATURE_DIM = 128
+FEATURE_DIM = 256  # 128 pooled semantic features + 128 from a 4x4 spatial map
 
 
 @dataclass(frozen=True)
 class Recipe:
     """The fixed training recipe; any change gives a new cache key."""
 
-    version: int = 1
+    version: int = 2  # v2: features keep a 4x4 spatial map beside the pooled vector
     width: int = 32
     batch_size: int = 128
     epochs: int = 3
@@ -42,6 +42,7 @@ class Recipe:
 
 
 RECIPE = Recipe()
+SPATIAL_CHANNELS, SPATIAL_SIDE = 8, 4
 
 
 def cache_dir() -> Path:
@@ -53,22 +54,32 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "genlab"
 
 
+def _block(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(),
+                         nn.Conv2d(c_out, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU())
+
+
 class FeatureCNN(nn.Module):
-    """Two conv stages (each 2 convs + 2x2 pool), global average pool, a 128-d ReLU layer, a linear head."""
+    """Two conv stages with 2x2 pooling; features = [pooled semantic vector (128), spatial map (8 x 4 x 4)].
+
+    The spatial half (a 1x1 conv of the half-resolution stage, average-pooled to 4x4) keeps where strokes
+    and edges are, which a global pool throws away: blur and noise move it even when the class does not
+    change. The head classifies from both halves, so both are trained.
+    """
 
     def __init__(self, channels: int, num_classes: int, width: int = 32):
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
-            nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-            nn.Linear(2 * width, FEATURE_DIM), nn.ReLU(),
-        )
+        self.stage1 = nn.Sequential(_block(channels, width), nn.MaxPool2d(2, ceil_mode=True))
+        self.stage2 = nn.Sequential(_block(width, 2 * width), nn.MaxPool2d(2, ceil_mode=True))
+        self.semantic = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * width, 128), nn.ReLU())
+        self.spatial = nn.Sequential(nn.Conv2d(width, SPATIAL_CHANNELS, 1), nn.ReLU(),
+                                     nn.AdaptiveAvgPool2d(SPATIAL_SIDE), nn.Flatten())
         self.head = nn.Linear(FEATURE_DIM, num_classes)
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        """Features [B, 256]: semantic [B, 128] then spatial [B, 8*4*4]."""
+        h1 = self.stage1(x)
+        return torch.cat([self.semantic(self.stage2(h1)), self.spatial(h1)], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))
@@ -80,7 +91,7 @@ class Evaluator:
     def __init__(self, net: FeatureCNN, name: str, sha256: str, test_accuracy: float, meta: dict):
         self.net = net.eval()
         self.name, self.sha256, self.test_accuracy, self.meta = name, sha256, test_accuracy, meta
-        self.kind = "image"
+        self.kind, self.role = "image", "trained"
 
     @property
     def device(self) -> torch.device:
@@ -97,7 +108,7 @@ class Evaluator:
         return torch.cat(outs)
 
     def features(self, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-        """Penultimate activations [N, 128] (float32, CPU) of images [N, C, H, W] in [-1, 1]."""
+        """Penultimate activations [N, 256] (float32, CPU) of images [N, C, H, W] in [-1, 1]."""
         return self._map(self.net.body, x, batch_size)
 
     def predict(self, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
@@ -112,6 +123,7 @@ class IdentityEvaluator:
     sha256 = ""
     test_accuracy = None
     kind = "points"
+    role = "identity"
     meta: dict = {}
 
     def to(self, device: str | torch.device) -> IdentityEvaluator:

@@ -51,6 +51,8 @@ def inception_metrics(generated: torch.Tensor, reference: torch.Tensor, weights:
         import torch_fidelity
     except ImportError:
         return unavailable("torch-fidelity is not installed (pip install genlab[fidelity])")
+    except Exception as e:  # e.g. a CUDA torchvision under a CPU torch raises RuntimeError on import
+        return unavailable(f"torch-fidelity failed to import ({type(e).__name__}: {e})")
     path = Path(weights) if weights is not None else cached_inception_weights()
     if path is None:
         return unavailable("no local Inception weights: pass --inception-weights PATH")

@@ -14,14 +14,14 @@ from genlab.errors import GenlabError
 # what a comparison is usually about, and are shown next to the numbers).
 KEY_FIELDS = ("dataset", "fingerprint", "feature_extractor", "feature_sha256", "n_samples", "reference_split",
               "n_reference", "kid_subset_size", "kid_subsets", "prdc_k", "memorization_quantile",
-              "quantized_to_levels")
+              "quantized_to_levels", "spaces")
 
 
 def build_manifest(*, dataset: str, fingerprint: str | None, feature_extractor: str, feature_sha256: str,
                    n_samples: int, reference_split: str, n_reference: int, seed: int, batch_size: int,
                    sample_options: dict, nfe: int | None, kid_subset_size: int, kid_subsets: int,
                    prdc_k: tuple[int, int], memorization_quantile: float, n_likelihood: int = 0,
-                   quantized_to_levels: bool = False) -> dict:
+                   quantized_to_levels: bool = False, spaces: dict | None = None) -> dict:
     """The manifest stored under 'protocol' in metrics.json."""
     return {
         "dataset": dataset, "fingerprint": fingerprint, "feature_extractor": feature_extractor,
@@ -32,6 +32,7 @@ def build_manifest(*, dataset: str, fingerprint: str | None, feature_extractor: 
         "nfe": nfe, "kid_subset_size": int(kid_subset_size), "kid_subsets": int(kid_subsets),
         "prdc_k": list(prdc_k), "memorization_quantile": float(memorization_quantile),
         "n_likelihood": int(n_likelihood), "quantized_to_levels": bool(quantized_to_levels),
+        "spaces": dict(spaces or {}),
         "versions": {"genlab": genlab.__version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
     }

@@ -15,65 +15,15 @@ import torch
 from genlab.data import dataset_fingerprint
 from genlab.data.dataset import Dataset
 from genlab.errors import NotAvailable
-from genlab.evaluation.evaluator import Evaluator, IdentityEvaluator, load_or_train_evaluator
+from genlab.evaluation.evaluator import Evaluator, IdentityEvaluator
 from genlab.evaluation.generate import as_data, batch_generator, generate
 from genlab.evaluation.inception import inception_metrics
 from genlab.evaluation.protocol import build_manifest
+from genlab.evaluation.sample_metrics import DC_K, PR_K, sample_sections, splits
+from genlab.evaluation.spaces import feature_spaces
 from genlab.evaluation.speed import CPU_PEAK_MEMORY_REASON, parameter_count, peak_memory_bytes, reset_peak_memory
-from genlab.metrics import modes
-from genlab.metrics.classes import class_coverage, class_histogram_kl
-from genlab.metrics.density_coverage import density_coverage
-from genlab.metrics.frechet import frechet_distance
 from genlab.metrics.interpolation import interpolation_smoothness
-from genlab.metrics.kid import kernel_distance
-from genlab.metrics.memorization import memorization_share
-from genlab.metrics.precision_recall import precision_recall
 from genlab.metrics.records import unavailable
-
-PR_K, DC_K = 3, 5  # Kynkaanniemi et al. 2019 use k=3; Naeem et al. 2020 use k=5
-
-
-def fidelity(real_f: torch.Tensor, fake_f: torch.Tensor, kid_subset_size: int, kid_subsets: int,
-             seed: int) -> dict[str, float]:
-    """Frechet distance, KID mean/std, precision, recall, density, coverage of fake vs real features."""
-    kid_mean, kid_std = kernel_distance(real_f, fake_f, kid_subset_size, kid_subsets, seed)
-    precision, recall = precision_recall(real_f, fake_f, PR_K)
-    density, coverage = density_coverage(real_f, fake_f, DC_K)
-    return {"fd": frechet_distance(real_f, fake_f), "kid_mean": kid_mean, "kid_std": kid_std,
-            "precision": precision, "recall": recall, "density": density, "coverage": coverage}
-
-
-def _mode_collapse(dataset: Dataset, evaluator, samples: torch.Tensor) -> dict:
-    if dataset.kind == "points":
-        if dataset.modes is None or dataset.mode_std is None:
-            return unavailable(f"{dataset.name}: the data declares no mixture modes")
-        native, centres = dataset.to_native(samples), dataset.modes.double()
-        native = native.double()
-        return {"modes_total": float(len(centres)),
-                "modes_covered": float(modes.modes_covered(native, centres, dataset.mode_std)),
-                "high_quality_share": float(modes.high_quality_share(native, centres, dataset.mode_std)),
-                "reverse_kl": float(modes.reverse_kl(native, centres, dataset.mode_std))}
-    if not dataset.num_classes or dataset.test_labels is None or not isinstance(evaluator, Evaluator):
-        return unavailable(f"{dataset.name}: no class labels to measure class coverage")
-    pred = evaluator.predict(samples)
-    return {"num_classes": float(dataset.num_classes),
-            "classes_covered": float(class_coverage(pred, dataset.num_classes)),
-            "class_kl": class_histogram_kl(pred, dataset.test_labels, dataset.num_classes)}
-
-
-def _feature_metrics(evaluator, dataset: Dataset, samples: torch.Tensor, seed: int, kid_subset_size: int,
-                     kid_subsets: int, memorization_quantile: float) -> dict:
-    """Fidelity, the real-vs-real floor, mode collapse and memorization in the evaluator's feature space."""
-    test, train = dataset.test, dataset.train
-    fake_f, test_f, train_f = evaluator.features(samples), evaluator.features(test), evaluator.features(train)
-    # real-vs-real floor: as many train examples as samples, against the same test reference
-    floor_idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:len(samples)]
-    return {
-        "fidelity": fidelity(test_f, fake_f, kid_subset_size, kid_subsets, seed),
-        "floor": fidelity(test_f, train_f[floor_idx], kid_subset_size, kid_subsets, seed),
-        "mode_collapse": _mode_collapse(dataset, evaluator, samples),
-        "memorization": memorization_share(fake_f, train_f, test_f, memorization_quantile),
-    }
 
 
 def _likelihood(model, x: torch.Tensor, batch_size: int, device: torch.device, seed: int) -> dict:
@@ -121,10 +71,11 @@ def _latent(model, evaluator, x: torch.Tensor, batch_size: int, device: torch.de
 def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: int,
              device: str | torch.device, evaluator: Evaluator | IdentityEvaluator | None = None,
              sample_options: dict | None = None, fingerprint: str | None = None,
-             inception_weights: str | None = None, kid_subset_size: int = 1000, kid_subsets: int = 100,
+             inception_weights: str | None = None, dinov2: str | None = None, kid_subset_size: int = 1000,
+             kid_subsets: int = 100,
              memorization_quantile: float = 0.05, n_likelihood: int = 1000, n_latent: int = 256,
              interpolation_strips: int = 8, interpolation_steps: int = 8, progress: bool = False) -> dict:
-    """Every metric of `model` on `dataset` (reference: the test split), with the protocol manifest.
+    """Every metric of `model` on `dataset` in every feature space, with the protocol manifest.
 
     `fingerprint` keys the cached evaluator (default: genlab.data.dataset_fingerprint(dataset)).
     """
@@ -132,13 +83,7 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     sample_options = dict(sample_options or {})
     if fingerprint is None:
         fingerprint = dataset_fingerprint(dataset)
-    no_features = None
-    if evaluator is None:
-        if dataset.kind == "image" and (dataset.train_labels is None or not dataset.num_classes):
-            no_features = unavailable(f"{dataset.name}: unlabelled images, so no genlab evaluator can be "
-                                      "trained; pass --inception-weights PATH for Inception FID/KID")
-        else:
-            evaluator = load_or_train_evaluator(dataset, fingerprint, device, progress)
+    spaces, missing = feature_spaces(dataset, fingerprint, device, progress, evaluator, dinov2)
     model.eval()
     reset_peak_memory(device)
     timing: dict = {}
@@ -153,22 +98,19 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     except NotAvailable as e:
         nfe = unavailable(str(e))
     n_lik = min(n_likelihood, len(test))
-    if evaluator is None:
-        result = {"fidelity": no_features, "floor": no_features, "mode_collapse": no_features,
-                  "memorization": no_features}
-        ev_record = {"name": "none", "sha256": "", "test_accuracy": no_features}
-    else:
-        result = _feature_metrics(evaluator, dataset, samples, seed, kid_subset_size, kid_subsets,
-                                  memorization_quantile)
-        acc = evaluator.test_accuracy
-        ev_record = {"name": evaluator.name, "sha256": evaluator.sha256,
-                     "test_accuracy": (unavailable("identity features have no classifier") if acc is None
-                                       else float(acc))}
+    result = sample_sections(samples, dataset, spaces, fingerprint, seed, kid_subset_size, kid_subsets,
+                             memorization_quantile)
+    result["spaces_unavailable"] = missing
+    first = spaces[0]
+    acc = first.test_accuracy
+    ev_record = {"name": first.name, "sha256": first.sha256,
+                 "test_accuracy": (unavailable(f"{first.name} is not a classifier") if acc is None else float(acc))}
+    classifier = next((sp for sp in spaces if isinstance(sp, Evaluator)), None)
     result.update({
         "likelihood": _likelihood(model, test[:n_lik], batch_size, device, seed),
-        "latent": _latent(model, evaluator, test[:n_latent], batch_size, device, interpolation_strips,
+        "latent": _latent(model, classifier or first, test[:n_latent], batch_size, device, interpolation_strips,
                           interpolation_steps),
-        "inception": inception_metrics(samples, test, inception_weights, device, kid_subset_size,
+        "inception": inception_metrics(samples, splits(dataset)[1], inception_weights, device, kid_subset_size,
                                        kid_subsets, seed),
         "cost": {"parameters": float(parameter_count(model)), "samples_per_second": float(throughput),
                  "nfe": nfe, "peak_memory_bytes": peak},
@@ -176,8 +118,10 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     })
     result["protocol"] = build_manifest(
         dataset=dataset.name, fingerprint=fingerprint, feature_extractor=ev_record["name"],
-        feature_sha256=ev_record["sha256"], n_samples=n_samples, reference_split="test",
-        n_reference=len(test),
+        feature_sha256=ev_record["sha256"], n_samples=n_samples, reference_split=splits(dataset)[0],
+        n_reference=len(splits(dataset)[1]), spaces={k: {"name": v["name"], "sha256": v["sha256"],
+                                                          "calibrated": v["calibration"]["passed"]}
+                                                      for k, v in result["spaces"].items()},
         seed=seed, batch_size=batch_size, sample_options=sample_options,
         nfe=None if isinstance(nfe, dict) else int(nfe), kid_subset_size=kid_subset_size,
         kid_subsets=kid_subsets, prdc_k=(PR_K, DC_K), memorization_quantile=memorization_quantile,

@@ -42,6 +42,18 @@ METRICS: dict[str, Metric] = {
     "peak_mem_mb": Metric("peak memory", "MB", "lower"),
 }
 
+# the same fidelity/diversity metrics in the other feature spaces (see report/verdicts.py's SPACES)
+for _suffix, _space in (("_pixels", "pixels"), ("_dinov2", "DINOv2")):
+    for _key in ("fd", "kid", "precision", "recall", "density", "coverage"):
+        _m = METRICS[_key]
+        METRICS[_key + _suffix] = Metric(f"{_m.label} ({_space})", _m.unit, _m.better)
+
+
+def hidden(key: str) -> bool:
+    """Keys that travel with the cells but are not rows of their own: standard errors, calibration flags."""
+    return key.endswith("_se") or key.startswith("calibrated")
+
+
 # derived key -> (numerator, denominator): computed per seed from the flat metrics
 DERIVED: dict[str, tuple[str, str]] = {
     "mode_coverage": ("modes_covered", "num_modes"),

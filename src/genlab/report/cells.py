@@ -56,19 +56,38 @@ def aggregate(seeds: list[SeedMetrics], key: str) -> Cell:
     return {"available": True, "mean": mean, "std": std, "n": n, "values": values}
 
 
+def with_se(cell: Cell, se_cell: Cell) -> Cell:
+    """The cell with its standard error: the measurement's own (one seed), or the spread over seeds, never
+    below the measurements' own errors averaged over the seeds."""
+    if not cell.get("available") or (cell["n"] < 2 and not se_cell.get("available")):
+        return cell
+    n = cell["n"]
+    own = math.sqrt(math.fsum(v * v for v in se_cell["values"]) / n) / math.sqrt(n) if se_cell.get("available") else 0.0
+    spread = cell["std"] / math.sqrt(n) if cell.get("std") is not None else 0.0
+    return {**cell, "se": max(own, spread)}
+
+
 def table(per_family: PerFamily) -> dict[str, dict[str, Cell]]:
-    """family -> key -> Cell, for every key any seed of any family has (derived ratios included)."""
+    """family -> key -> Cell, for every key any seed of any family has (derived ratios included); a key K
+    with a K_se companion gets 'se' in its cell."""
     seeds = {f: [with_derived(s) for s in rows] for f, rows in per_family.items()}
     keys = sorted({k for rows in seeds.values() for s in rows for k in s})
-    return {f: {k: aggregate(rows, k) for k in keys} for f, rows in seeds.items()}
+    out = {}
+    for f, rows in seeds.items():
+        cells = {k: aggregate(rows, k) for k in keys}
+        out[f] = {k: with_se(c, cells.get(k + "_se", {})) for k, c in cells.items()}
+    return out
 
 
 def cell_text(cell: Cell, key: str, with_unit: bool = True) -> str:
-    """'3.1 ± 0.2 img/s' (std only with more than one seed), or 'n/a (reason)'."""
+    """'3.1 ± 0.2 img/s': the half-width of the 95% interval when the cell has a standard error, else the
+    std over seeds when there are several; or 'n/a (reason)'."""
     if not cell.get("available"):
         return f"n/a ({cell.get('reason', 'not measured')})"
     text = fmt(cell["mean"])
-    if cell.get("std") is not None:
-        text += f" ± {fmt(cell['std'])}"
+    if cell.get("se"):
+        text += f" ± {fmt(1.96 * cell['se'])}"
+    elif cell.get("std") is not None:
+        text += f" ± {fmt(cell['std'])} (std)"
     unit = metric(key).unit
     return f"{text} {unit}" if with_unit and unit else text

@@ -7,13 +7,13 @@ family it names). The verdict counts the testable ones: all hold -> agrees, none
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from genlab.report.catalogue import fmt, metric
 from genlab.report.cells import NOT_MEASURED, cell_text
 from genlab.report.schema import Cell, Verdict
+from genlab.report.verdicts import decide
 
 Table = dict[str, dict[str, Cell]]  # family -> metric key -> cell
 
@@ -40,9 +40,10 @@ def is_latent(family: str) -> bool:
 
 @dataclass(frozen=True)
 class Outcome:
-    holds: bool | None  # None: not testable
-    evidence: str  # the specific comparison, e.g. "ddpm FD 3.1 < vae FD 9.8"
+    holds: bool | None  # None: not decided (not testable, a tie, or the feature spaces disagree)
+    evidence: str  # the specific comparison, e.g. "ddpm FD 3.1 ± 0.2 < vae FD 9.8 ± 0.4"
     claim: str
+    status: str = ""  # "tie" or "inconclusive" when holds is None for that reason
 
 
 @dataclass(frozen=True)
@@ -59,26 +60,20 @@ class Better:
     strict: bool = True
 
     def test(self, tab: Table) -> Outcome:
+        """Decided on the first of `keys` measured for both, in every calibrated space, by 95% intervals."""
         for key in self.keys:
-            ca, cb = _get(tab, self.a, key), _get(tab, self.b, key)
-            if ca.get("available") and cb.get("available"):
-                return self._compare(key, ca, cb)
+            decision, evidence = decide(tab, self.a, self.b, key)
+            if decision is None:
+                continue
+            if decision in ("a", "b"):
+                return Outcome(decision == "a", evidence, self.claim)
+            if decision == "tie" and not self.strict:
+                return Outcome(True, evidence + " (a tie is enough)", self.claim)
+            return Outcome(None, evidence, self.claim, decision)
         key = self.keys[0]
         missing = "; ".join(f"{f} {metric(key).label} {cell_text(_get(tab, f, key), key)}"
                             for f in (self.a, self.b) if not _get(tab, f, key).get("available"))
-        return Outcome(None, f"not testable: {missing}", self.claim)
-
-    def _compare(self, key: str, ca: Cell, cb: Cell) -> Outcome:
-        lower = metric(key).better == "lower"
-        ma, mb = ca["mean"], cb["mean"]
-        holds = (ma < mb if lower else ma > mb) or (not self.strict and ma == mb)
-        sign = "<" if ma < mb else ">" if ma > mb else "="
-        label = metric(key).label
-        text = f"{self.a} {label} {fmt(ma)} {sign} {self.b} {fmt(mb)}"
-        sa, sb = ca.get("std"), cb.get("std")
-        if sa is not None and sb is not None and 0 < abs(ma - mb) <= math.hypot(sa, sb):
-            text += " (within the seed spread)"
-        return Outcome(holds, text, self.claim)
+        return Outcome(None, f"not testable: {missing or 'no calibrated feature space'}", self.claim)
 
 
 @dataclass(frozen=True)
@@ -221,16 +216,25 @@ AXES: tuple[Axis, ...] = (
 
 
 def verdict(outcomes: list[Outcome]) -> tuple[Verdict, str]:
-    """The verdict and the sentence that decided it, from the predicates' outcomes."""
-    tested = [o for o in outcomes if o.holds is not None]
+    """The verdict and the sentence that decided it, from the predicates' outcomes: 'agrees' or 'disagrees'
+    only when every comparison is decided the same way; 'tie' when the intervals overlap in all of them;
+    'inconclusive' when the feature spaces disagree and nothing else decides; else 'partly'."""
     if not outcomes:
         return "not testable", "no family the claim names was compared"
-    if not tested:
+    decided = [o for o in outcomes if o.holds is not None]
+    open_ = [o for o in outcomes if o.holds is None and o.status]
+    if not decided and not open_:
         return "not testable", "; ".join(o.evidence for o in outcomes)
-    held = [o for o in tested if o.holds]
-    v: Verdict = "agrees" if len(held) == len(tested) else "disagrees" if not held else "partly"
-    parts = [f"{o.evidence}: {'agrees that' if o.holds else 'contradicts'} {o.claim}" for o in tested]
-    untested = [o for o in outcomes if o.holds is None]
+    held = [o for o in decided if o.holds]
+    if not decided:
+        v: Verdict = "tie" if all(o.status == "tie" for o in open_) else "inconclusive"
+    elif open_:
+        v = "partly"
+    else:
+        v = "agrees" if len(held) == len(decided) else "disagrees" if not held else "partly"
+    parts = [f"{o.evidence}: {'agrees that' if o.holds else 'contradicts'} {o.claim}" for o in decided]
+    parts += [f"{o.evidence}: {o.status} on '{o.claim}'" for o in open_]
+    untested = [o for o in outcomes if o.holds is None and not o.status]
     if untested:
         parts.append(f"{len(untested)} comparison(s) not testable")
     return v, "; ".join(parts)
@@ -245,7 +249,9 @@ def claim_rows(tab: Table, families: list[str]) -> list[dict]:
             roles.setdefault("pixel_diffusion", []).append(f)
     rows = []
     for axis in AXES:
-        shown = [k for k in axis.metrics if any(_get(tab, f, k).get("available") for f in families)]
+        metrics = [k + suffix for k in axis.metrics for suffix in ("", "_pixels", "_dinov2")
+                   if suffix == "" or k in ("fd", "recall", "coverage", "precision")]
+        shown = [k for k in metrics if any(_get(tab, f, k).get("available") for f in families)]
         shown = shown or list(axis.metrics[:1])
         outcomes = [p.test(tab) for p in axis.predicates(roles)]
         v, because = verdict(outcomes)
@@ -258,6 +264,7 @@ def claim_rows(tab: Table, families: list[str]) -> list[dict]:
             "claim": axis.claim,
             "verdict": v,
             "because": because,
-            "comparisons": [{"claim": o.claim, "holds": o.holds, "evidence": o.evidence} for o in outcomes],
+            "comparisons": [{"claim": o.claim, "holds": o.holds, "evidence": o.evidence, "status": o.status}
+                            for o in outcomes],
         })
     return rows

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from genlab.report.catalogue import direction_symbol, fmt, metric
+from genlab.report.catalogue import direction_symbol, fmt, hidden, metric
 from genlab.report.cells import cell_text
-from genlab.report.layout import FIGURE_TITLES, ORDER, flatten, grouped_images, meta_line
+from genlab.report.layout import FIGURE_TITLES, INTERVAL_NOTE, ORDER, flatten, grouped_images, meta_line
 
 # The Content-Security-Policy forbids every network fetch: only inline styles, inline script and data: images.
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -24,7 +24,7 @@ th{background:#f4f5f7}td.num{font-variant-numeric:tabular-nums}.v{white-space:no
 ul.because{color:#444;font-size:12px;margin:4px 0 0;padding-left:0;list-style:none;min-width:280px}
 .ok{color:#17723b}.no{color:#b3261e}.nt{color:#777}
 .verdict{font-weight:600;white-space:nowrap}.agrees{color:#17723b}.disagrees{color:#b3261e}
-.partly{color:#9a6700}.not-testable{color:#777}
+.partly{color:#9a6700}.not-testable{color:#777}.tie{color:#555}.inconclusive{color:#6a4c93}
 .wide{overflow-x:auto}.grid{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-size:12px;color:#555}
 img{image-rendering:pixelated;max-width:100%;border:1px solid #eee}
 .grid img{min-width:128px}.fig img{image-rendering:auto}ul.rec li{margin:3px 0}small{color:#666}
@@ -87,9 +87,9 @@ def claims_table(results: dict) -> str:
 
 
 def metrics_table(results: dict) -> str:
-    """Every metric of every family (mean ± std over seeds), with the real-vs-real floor where known."""
+    """Every metric of every family (mean ± 95% interval), with the real-vs-real floor where known."""
     fams, tab, floor = results["families"], results["metrics"], results.get("floor", {})
-    keys = sorted({k for f in fams for k in tab[f]})
+    keys = sorted({k for f in fams for k in tab[f] if not hidden(k)})
     head = "".join(f"<th>{escape(f)}</th>" for f in fams)
     out = [f"<table class='metrics'><thead><tr><th>metric</th>{head}<th>real vs real floor</th></tr></thead><tbody>"]
     for k in keys:
@@ -117,8 +117,7 @@ def render_html(results: dict, figures: dict[str, tuple[str, bytes]], image_data
              f"<title>{escape(title)}</title><style>{_CSS}</style><script>{_CHECK}</script></head><body>",
              f"<h1>{escape(title)}</h1><div class='meta'>{escape(meta_line(meta))}</div>",
              "<h2>Measured against the claims</h2>", claims_table(results),
-             "<p><small>mean ± std over seeds (std only with more than one seed); ↓ lower is better, ↑ higher "
-             "is better. Verdicts compare per-family means only.</small></p>",
+             f"<p><small>{escape(INTERVAL_NOTE)}</small></p>",
              "<h2>Recommendation</h2><ul class='rec'>",
              "".join(f"<li>{escape(r['text'])}</li>" for r in results.get("recommendation", [])) or
              "<li>No metric to base a recommendation on.</li>", "</ul>",

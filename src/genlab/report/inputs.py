@@ -8,12 +8,43 @@ from pathlib import Path
 from genlab.evaluation.protocol import check_compatible
 from genlab.train.logger import read_metrics
 
+SUFFIX = {"trained": "", "identity": "", "pixels": "_pixels", "dinov2": "_dinov2"}
+
+
+def space_records(m: dict) -> list[tuple[str, dict]]:
+    """(key suffix, record) of every feature space in a metrics.json; the first space gets no suffix. Files
+    written before feature spaces had one space, at the top level."""
+    spaces = m.get("spaces")
+    if not spaces:
+        fid = m.get("fidelity", {})
+        return [("", {"fidelity": fid, "floor": m.get("floor", {}), "calibration": {"passed": True}})] \
+            if fid.get("available", True) else []
+    roles = list(spaces)
+    return [("" if i == 0 else SUFFIX.get(r, "_" + r), spaces[r]) for i, r in enumerate(roles)]
+
+
+def space_keys(fid: dict, suffix: str) -> dict:
+    """A space's fidelity record as flat keys with the suffix: fd, fd_se, kid, kid_se, precision, ..."""
+    out = {}
+    for k in ("fd", "precision", "recall", "density", "coverage"):
+        if k in fid:
+            out[k + suffix] = fid[k]
+            if k + "_se" in fid:
+                out[k + suffix + "_se"] = fid[k + "_se"]
+    if "kid_mean" in fid:
+        out["kid" + suffix] = fid["kid_mean"]
+        if "kid_se" in fid:
+            out["kid" + suffix + "_se"] = fid["kid_se"]
+    return out
+
 
 def flatten_metrics(m: dict) -> dict:
     """metrics.json -> the flat per-family record the report's table reads."""
-    fid, mc, cost, lat = m.get("fidelity", {}), m.get("mode_collapse", {}), m.get("cost", {}), m.get("latent", {})
-    flat: dict = {k: fid.get(k) for k in ("fd", "precision", "recall", "density", "coverage")}
-    flat["kid"] = fid.get("kid_mean")
+    mc, cost, lat = m.get("mode_collapse", {}), m.get("cost", {}), m.get("latent", {})
+    flat: dict = {}
+    for suffix, space in space_records(m):
+        flat.update(space_keys(space["fidelity"], suffix))
+        flat["calibrated" + suffix] = 1.0 if space.get("calibration", {}).get("passed") else 0.0
     for k in ("classes_covered", "num_classes", "class_kl", "modes_covered", "num_modes", "hq_share", "reverse_kl"):
         if k in mc:
             flat[k] = mc[k]
@@ -22,6 +53,8 @@ def flatten_metrics(m: dict) -> dict:
     flat["memorization"] = m.get("memorization", {}).get("share")
     lik = m.get("likelihood", {})
     flat["bpd"] = lik["bits_per_dim"] if "bits_per_dim" in lik else lik
+    if "bits_per_dim_sem" in lik:
+        flat["bpd_se"] = lik["bits_per_dim_sem"]
     rec = lat.get("reconstruction", {})
     flat["recon_mse"], flat["recon_psnr"] = (rec["mse"], rec["psnr"]) if "mse" in rec else (rec, rec)
     interp = lat.get("interpolation", {})
@@ -51,8 +84,10 @@ def collect_inputs(out: Path, families: tuple[str, ...], seeds: int) -> dict:
             m = json.loads((run / "metrics.json").read_text())
             manifests.append(m["protocol"])
             per_family.setdefault(f, []).append(flatten_metrics(m))
-            if not floor and isinstance(m.get("floor"), dict):
-                floor = {k: v for k, v in m["floor"].items() if isinstance(v, int | float)}
+            if not floor:
+                for suffix, space in space_records(m):
+                    floor.update({k: v for k, v in space_keys(space.get("floor", {}), suffix).items()
+                                  if isinstance(v, int | float) and not k.endswith("_se")})
         run0 = out / "runs" / f"{f}-seed0"
         rows = read_metrics(run0)
         curves[f] = [r for r in rows if not any(k.startswith("probe/") for k in r)]

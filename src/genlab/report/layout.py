@@ -60,3 +60,12 @@ def meta_line(meta: dict) -> str:
         value = ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
         parts.append(f"{k}: {value}")
     return " · ".join(parts)
+
+
+INTERVAL_NOTE = (
+    '± is the half-width of the 95% interval (1.96 standard errors: bootstrap over samples for FD, binomi'
+    "al for shares, the bound's own error for bits/dim, over seeds when there are several); (std) marks a"
+    ' spread over seeds without a standard error. A family wins a comparison only when its interval is se'
+    "parated from the other's in every calibrated feature space: overlapping intervals are a tie, spaces "
+    'that disagree are inconclusive. ↓ lower is better, ↑ higher is better.'
+)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from genlab.report.catalogue import direction_symbol, fmt, metric
+from genlab.report.catalogue import direction_symbol, fmt, hidden, metric
 from genlab.report.cells import cell_text
-from genlab.report.layout import FIGURE_TITLES, ORDER, flatten, grouped_images, meta_line
+from genlab.report.layout import FIGURE_TITLES, INTERVAL_NOTE, ORDER, flatten, grouped_images, meta_line
 
 
 def _md(text: str) -> str:
@@ -34,13 +34,12 @@ def render_markdown(results: dict, figure_files: dict[str, tuple[str, str]],
         cells = [" <br> ".join(_md(cell_text(row["cells"][f][k], k, False)) for k in keys) for f in fams]
         out.append(f"| {_md(row['title'])} | {' <br> '.join(_md(_head(k)) for k in keys)} | " + " | ".join(cells)
                    + f" | {_md(row['claim'])} | **{row['verdict']}**: {_md(row['because'])} |")
-    out += ["", "mean ± std over seeds (std only with more than one seed). Verdicts compare per-family means only.",
-            "", "## Recommendation", ""]
+    out += ["", INTERVAL_NOTE, "", "## Recommendation", ""]
     out += [f"- {r['text']}" for r in results.get("recommendation", [])] or ["- No metric to base it on."]
     tab, floor = results["metrics"], results.get("floor", {})
     out += ["", "## All metrics", "", "| metric | " + " | ".join(fams) + " | real vs real floor |",
             "|" + "---|" * (len(fams) + 2)]
-    for k in sorted({k for f in fams for k in tab[f]}):
+    for k in sorted({k for f in fams for k in tab[f] if not hidden(k)}):
         fl = floor.get(k)
         out.append(f"| {_md(_head(k))} ({k}) | " + " | ".join(_md(cell_text(tab[f][k], k)) for f in fams)
                    + f" | {fmt(fl) if isinstance(fl, int | float) else ''} |")

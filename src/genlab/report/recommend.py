@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from genlab.report.catalogue import fmt
+from genlab.report.catalogue import fmt, metric
 from genlab.report.schema import Cell, QualityVsSteps
+from genlab.report.verdicts import interval_text, separated, space_name, spaces_for
 
 Table = dict[str, dict[str, Cell]]
 
@@ -17,95 +18,130 @@ def _reasons(tab: Table, key: str) -> dict[str, str]:
             if not cells.get(key, {}).get("available")}
 
 
+def ranking(tab: Table, base: str, families: list[str] | None = None) -> dict:
+    """Who is best on `base` in every calibrated space, and whether the evidence says so.
+
+    {'status': 'wins' | 'tie' | 'inconclusive' | None, 'family', 'with' (tied families), 'text' (evidence)}.
+    A family wins only when it is first in every calibrated space and its 95% interval is separated from
+    every other family's there; 'tie' when it is first everywhere but some interval overlaps; 'inconclusive'
+    when the spaces put different families first."""
+    fams = [f for f in (families or list(tab)) if tab[f].get(base, {}).get("available")]
+    if len(fams) < 2:
+        return {"status": None}
+    keys = spaces_for(tab, fams, base)
+    if not keys:
+        return {"status": None}
+    lower = metric(base).better == "lower"
+    firsts, parts, tied = {}, [], set()
+    for key in keys:
+        order = sorted(fams, key=lambda f: tab[f][key]["mean"], reverse=not lower)
+        firsts[key] = order[0]
+        tied |= {f for f in order[1:] if not separated(tab[order[0]][key], tab[f][key])}
+        where = f" ({space_name(base, key)})" if key != base else ""
+        parts.append(f"{metric(base).label}{where}: " + ", ".join(f"{f} {interval_text(tab[f][key])}"
+                                                                   for f in order))
+    text = "; ".join(parts)
+    if len(set(firsts.values())) > 1:
+        return {"status": "inconclusive", "family": None, "with": sorted(set(firsts.values())), "text": text}
+    best = next(iter(firsts.values()))
+    return {"status": "tie" if tied else "wins", "family": best, "with": sorted(tied), "text": text}
+
+
+def _sentence(topic: str, r: dict, what: str) -> str:
+    if r["status"] == "wins":
+        return (f"{topic}: {r['family']} is best, separated from every other family in every calibrated space "
+                f"({r['text']}).")
+    if r["status"] == "tie":
+        return (f"{topic}: tie between {', '.join([r['family'], *r['with']])}; their 95% intervals overlap, so the "
+                f"data does not say which {what} ({r['text']}).")
+    return (f"{topic}: inconclusive; the calibrated feature spaces put different families first "
+            f"({', '.join(r['with'])}) ({r['text']}).")
+
+
 def best_fidelity(tab: Table) -> dict | None:
-    """The family with the lowest mean FD, and its margin over the next."""
-    fd = _means(tab, "fd")
-    if not fd:
+    """The family with the lowest FD in every calibrated space, or a tie / inconclusive verdict."""
+    r = ranking(tab, "fd")
+    if r["status"] is None:
         return None
-    order = sorted(fd, key=fd.get)
-    best = order[0]
-    text = f"Best fidelity: {best} (FD {fmt(fd[best])})"
-    if len(order) > 1:
-        nxt = order[1]
-        ratio = fd[nxt] / fd[best] if fd[best] > 0 else float("inf")
-        text += f", {fmt(ratio)}x lower than the next, {nxt} (FD {fmt(fd[nxt])})"
-    return {"topic": "fidelity", "text": text + ".", "values": {"family": best, "fd": fd}}
+    return {"topic": "fidelity", "text": _sentence("Fidelity", r, "has the better samples"),
+            "values": {"status": r["status"], "family": r.get("family"), "with": r.get("with")}}
 
 
 def fastest_near_best(tab: Table, tolerance: float = 0.10) -> dict | None:
-    """The fastest sampler among the families whose FD is within `tolerance` of the best FD."""
+    """The fastest sampler among the families whose FD is not separated from the best FD (first space)."""
     fd, speed = _means(tab, "fd"), _means(tab, "sample_images_per_s")
-    both = {f: fd[f] for f in fd if f in speed}
+    both = [f for f in fd if f in speed]
     if not both:
         return None
-    best_fd = min(both.values())
-    near = [f for f, v in both.items() if v <= best_fd * (1 + tolerance)]
+    best = min(both, key=fd.get)
+    near = [f for f in both if f == best or not separated(tab[best]["fd"], tab[f]["fd"])]
     fast = max(near, key=speed.get)
-    pct = f"{tolerance * 100:.0f}%"
     fastest = max(both, key=speed.get)
     if len(near) == 1:
-        text = f"Only {fast} is within {pct} of the best FD; it samples at {fmt(speed[fast])} img/s"
+        text = f"Only {fast} has an FD interval at the best; it samples at {fmt(speed[fast])} img/s"
         if fastest != fast:
             text += (f", while {fastest} samples {fmt(speed[fastest] / speed[fast])}x faster at FD "
-                     f"{fmt(fd[fastest])}")
+                     f"{interval_text(tab[fastest]['fd'])}")
         text += "."
     else:
-        text = (f"Fastest sampler within {pct} of the best FD: {fast} ({fmt(speed[fast])} img/s, "
-                f"FD {fmt(fd[fast])}) among {', '.join(sorted(near))}.")
+        text = (f"Fastest sampler among the families whose FD interval overlaps the best's: {fast} "
+                f"({fmt(speed[fast])} img/s, FD {interval_text(tab[fast]['fd'])}) among {', '.join(sorted(near))}.")
     return {"topic": "speed_at_quality", "text": text,
             "values": {"family": fast, "tolerance": tolerance, "candidates": sorted(near)}}
 
 
 def best_likelihood(tab: Table) -> dict | None:
-    """The family with the lowest bits/dim bound, and those without a likelihood (with reasons)."""
+    """The family with the lowest bits/dim bound (with its interval), and those without a likelihood."""
     bpd = _means(tab, "bpd")
     missing = {f: r for f, r in _reasons(tab, "bpd").items() if r != "not measured"}
     if not bpd and not missing:
         return None
-    if bpd:
-        best = min(bpd, key=bpd.get)
-        text = f"Best likelihood: {best} ({fmt(bpd[best])} bits/dim)"
-        others = [f"{f} {fmt(v)}" for f, v in sorted(bpd.items(), key=lambda kv: kv[1]) if f != best]
+    r = ranking(tab, "bpd") if len(bpd) > 1 else {"status": "wins" if bpd else None,
+                                                   "family": next(iter(bpd), None), "with": []}
+    if bpd and r["status"] == "wins":
+        best = r["family"]
+        text = f"Best likelihood: {best} ({interval_text(tab[best]['bpd'])} bits/dim)"
+        others = [f"{f} {interval_text(tab[f]['bpd'])}" for f in sorted(bpd, key=bpd.get) if f != best]
         if others:
             text += f", then {', '.join(others)}"
+    elif bpd:
+        best = None
+        text = _sentence("Likelihood", r, "has the tighter bound").rstrip(".")
     else:
         best, text = None, "No family reports a likelihood"
     if missing:
-        text += "; no likelihood for " + ", ".join(f"{f} ({r})" for f, r in missing.items())
+        text += "; no likelihood for " + ", ".join(f"{f} ({m})" for f, m in missing.items())
     return {"topic": "likelihood", "text": text + ".", "values": {"family": best, "bpd": bpd}}
 
 
 def pareto_front(tab: Table) -> dict | None:
-    """The speed/quality trade-off: families not beaten on both FD and sampling throughput by another."""
+    """The speed/quality trade-off: families not beaten by another that is both faster and separated better on FD."""
     fd, speed = _means(tab, "fd"), _means(tab, "sample_images_per_s")
     fams = [f for f in fd if f in speed]
     if len(fams) < 2:
         return None
 
     def dominated(f: str) -> bool:
-        return any(fd[g] <= fd[f] and speed[g] >= speed[f] and (fd[g], speed[g]) != (fd[f], speed[f])
-                   for g in fams)
+        return any(fd[g] < fd[f] and separated(tab[g]["fd"], tab[f]["fd"]) and speed[g] >= speed[f] for g in fams)
 
-    front = [f for f in fams if not dominated(f)]
-    front.sort(key=lambda f: fd[f])
+    front = sorted((f for f in fams if not dominated(f)), key=lambda f: fd[f])
     if len(front) == 1:
-        text = f"{front[0]} dominates the speed/quality trade-off: lowest FD and highest sampling throughput."
+        text = f"{front[0]} dominates the speed/quality trade-off: separated best FD and highest sampling throughput."
     else:
-        steps = " -> ".join(f"{f} (FD {fmt(fd[f])}, {fmt(speed[f])} img/s)" for f in front)
-        dominated = sorted(set(fams) - set(front))
+        steps = " -> ".join(f"{f} (FD {interval_text(tab[f]['fd'])}, {fmt(speed[f])} img/s)" for f in front)
+        beaten = sorted(set(fams) - set(front))
         text = f"Speed/quality trade-off (Pareto front, best FD first): {steps}"
-        text += f"; dominated: {', '.join(dominated)}." if dominated else "."
+        text += f"; dominated: {', '.join(beaten)}." if beaten else "."
     return {"topic": "trade_off", "text": text, "values": {"front": front}}
 
 
 def most_diverse(tab: Table) -> dict | None:
-    """The family with the highest recall (coverage if no recall)."""
-    for key, label in (("recall", "recall"), ("coverage", "coverage")):
-        vals = _means(tab, key)
-        if vals:
-            best = max(vals, key=vals.get)
-            return {"topic": "diversity", "text": f"Most diverse: {best} ({label} {fmt(vals[best])}).",
-                    "values": {"family": best, key: vals}}
+    """The family with the highest recall (coverage if no recall) in every calibrated space, or a tie."""
+    for key in ("recall", "coverage"):
+        r = ranking(tab, key)
+        if r["status"] is not None:
+            return {"topic": "diversity", "text": _sentence(f"Diversity ({key})", r, "covers more of the data"),
+                    "values": {"status": r["status"], "family": r.get("family"), "with": r.get("with")}}
     return None
 
 

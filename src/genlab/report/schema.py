@@ -84,7 +84,8 @@ class Cell(TypedDict, total=False):
     std: float | None
     n: int
     values: list[float]
+    se: float  # standard error (95% interval: mean +- 1.96 se)
     reason: str
 
 
-Verdict = Literal["agrees", "disagrees", "partly", "not testable"]
+Verdict = Literal["agrees", "disagrees", "partly", "tie", "inconclusive", "not testable"]
