@@ -71,7 +71,10 @@ class TrainResult:
 
 def build_model(cfg: RunConfig, dataset_info) -> GenerativeModel:
     model_cls, _ = get_family(cfg.family)
-    return model_cls(cfg.model, dataset_info)
+    try:
+        return model_cls(cfg.model, dataset_info)
+    except ValueError as e:  # a network refusing an option's value (a dropout of -1, a negative block count)
+        raise ConfigError(f"{cfg.family}: invalid model option ({' '.join(str(e).split())[:200]})") from None
 
 
 class Trainer:
@@ -100,10 +103,13 @@ class Trainer:
         self.model = build_model(cfg, data.info).to(self.device)
         self.ema = make_ema(self.model)
         groups = self.model.optimizer_groups()
-        self.optimizers = {
-            name: torch.optim.AdamW(g["params"], lr=g.get("lr", t.lr), betas=tuple(g.get("betas", t.betas)),
-                                    weight_decay=g.get("weight_decay", t.weight_decay))
-            for name, g in groups.items()}
+        try:
+            self.optimizers = {
+                name: torch.optim.AdamW(g["params"], lr=g.get("lr", t.lr), betas=tuple(g.get("betas", t.betas)),
+                                        weight_decay=g.get("weight_decay", t.weight_decay))
+                for name, g in groups.items()}
+        except ValueError as e:  # AdamW refusing a learning rate, betas or weight decay from the config
+            raise ConfigError(f"{cfg.family}: invalid optimizer setting ({e})") from None
         self.base_lr = {name: opt.param_groups[0]["lr"] for name, opt in self.optimizers.items()}
         self.net = self.model
         if self.dist.enabled:
