@@ -231,9 +231,18 @@ def validate(cfg: RunConfig) -> None:
     if t.precision not in ("auto", "fp32", "bf16"):
         raise ConfigError(f"train.precision: choose auto, fp32 or bf16, got '{t.precision}'")
     for f in dataclasses.fields(cfg.model) if dataclasses.is_dataclass(cfg.model) else ():
-        v = getattr(cfg.model, f.name)  # every integer a model takes is a size, a count or a number of steps
-        if any(isinstance(x, int) and not isinstance(x, bool) and x < 0 for x in (v if isinstance(v, tuple) else (v,))):
+        # The families' integer options are sizes, counts and step numbers: one whose default is not
+        # negative (a -1 default would be an "off" sentinel) may not be set negative.
+        if _negative(f.default):
+            continue
+        v = getattr(cfg.model, f.name)
+        if _negative(v):
             raise ConfigError(f"model.{f.name}: sizes and counts cannot be negative, got {v}")
+
+
+def _negative(v: Any) -> bool:
+    """True if v, or an element of the tuple v, is a negative int."""
+    return any(isinstance(x, int) and not isinstance(x, bool) and x < 0 for x in (v if isinstance(v, tuple) else (v,)))
 
 
 def config_from_json(d: dict) -> RunConfig:
