@@ -256,10 +256,28 @@ def validate(cfg: RunConfig) -> None:
         v = getattr(t, k)
         if v is not None and v <= 0:
             raise ConfigError(f"train.{k}: must be positive, got {v}")
+    for k in ("warmup_steps", "sample_every", "checkpoint_every", "eval_every", "keep_checkpoints", "n_grid"):
+        if getattr(t, k) < 0:
+            raise ConfigError(f"train.{k}: cannot be negative, got {getattr(t, k)}")
+    if t.log_every < 1:
+        raise ConfigError(f"train.log_every: must be at least 1, got {t.log_every}")
     if not 0.0 <= t.ema_decay < 1.0:
         raise ConfigError(f"train.ema_decay: must be in [0, 1), got {t.ema_decay}")
     if t.precision not in ("auto", "fp32", "bf16"):
         raise ConfigError(f"train.precision: choose auto, fp32 or bf16, got '{t.precision}'")
+    for f in dataclasses.fields(cfg.model) if dataclasses.is_dataclass(cfg.model) else ():
+        # The families' integer options are sizes, counts and step numbers: one whose default is not
+        # negative (a -1 default would be an "off" sentinel) may not be set negative.
+        if _negative(f.default):
+            continue
+        v = getattr(cfg.model, f.name)
+        if _negative(v):
+            raise ConfigError(f"model.{f.name}: sizes and counts cannot be negative, got {v}")
+
+
+def _negative(v: Any) -> bool:
+    """True if v, or an element of the tuple v, is a negative int."""
+    return any(isinstance(x, int) and not isinstance(x, bool) and x < 0 for x in (v if isinstance(v, tuple) else (v,)))
 
 
 def config_from_json(d: dict) -> RunConfig:

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn.modules.module as module_hooks
 
-from genlab.config import RunConfig, config_from_json
+from genlab.config import RunConfig, config_from_json, validate
 from genlab.data.dataset import DataInfo
 from genlab.errors import CheckpointError, ConfigError, DataError
 from genlab.models.base import GenerativeModel
@@ -53,7 +53,9 @@ def read_run_config(run_dir: str | Path) -> RunConfig:
     """The RunConfig in run_dir/config.json; CheckpointError naming the file if it is missing or malformed."""
     path = Path(run_dir) / "config.json"
     try:
-        return config_from_json(read_json(path))
+        cfg = config_from_json(read_json(path))
+        validate(cfg)
+        return cfg
     except ConfigError as e:
         raise CheckpointError(f"{path}: {e}") from None
 
@@ -72,6 +74,7 @@ def load_run(run_dir: str | Path, device: torch.device | str = "cpu", ema: bool 
     weights = module_state("ema" if ema else "model", tensors)
     try:
         cfg = config_from_json(record.get("config"))
+        validate(cfg)
         info = DataInfo.from_json(record.get("data"))
         with _at_most_registrations(4 * len(weights) + 256), torch.device("meta"):
             skeleton = build_model(cfg, info)

@@ -19,12 +19,13 @@ MEMORY_BOUND = 200 * 2**20  # no single case may raise the process's peak memory
 
 
 def fuzz_settings(examples: int) -> settings:
-    """Fixed seed, no example database, 2 s per example; x20 examples with GENLAB_SLOW=1, or exactly
-    GENLAB_FUZZ_EXAMPLES when that is set (long local runs)."""
-    n = int(os.environ.get("GENLAB_FUZZ_EXAMPLES", 0)) or examples * (20 if SLOW else 1)
-    return settings(derandomize=True, database=None, deadline=2000, max_examples=n, print_blob=False,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+    """Fixed seed, no example database, 2 s per example; `examples` x20 with GENLAB_SLOW=1, or x
+    GENLAB_FUZZ_SCALE when that is set (long local runs)."""
+    scale = float(os.environ.get("GENLAB_FUZZ_SCALE", 0)) or (20 if SLOW else 1)
+    return settings(derandomize=True, database=None, deadline=2000, max_examples=max(1, round(examples * scale)),
+                    print_blob=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                             HealthCheck.function_scoped_fixture,
+                                                             HealthCheck.filter_too_much])
 
 
 INTERESTING_U32 = [0, 1, 2, 3, 7, 8, 28, 255, 256, 3072, 3073, 4096, 4097, 40000, 65535, 2**24, 2**31 - 1, 2**31,

@@ -182,6 +182,18 @@ def test_edit_input_array_that_is_corrupt_or_empty(tmp_path, data):
         read_images(p, 1)
 
 
+@pytest.mark.parametrize("offset, value", [(6, 156), (8, 1 << 5), (8, 1 << 6)],
+                         ids=["zip-version-15.6", "patched-data-flag", "strong-encryption-flag"])
+def test_zip_features_python_cannot_read(tmp_path, offset, value):
+    """zipfile raises NotImplementedError for these central-directory fields; it escaped as a traceback."""
+    data = bytearray(BASES["split.npz"])
+    at = data.find(b"PK\x01\x02") + offset
+    data[at:at + 2] = struct.pack("<H", value)
+    (tmp_path / "z.npz").write_bytes(bytes(data))
+    with pytest.raises(DataError, match="z.npz: "):
+        load_dataset(str(tmp_path / "z.npz"))
+
+
 def test_declared_size_beyond_the_file_is_refused_from_the_header(tmp_path):
     p = tmp_path / "huge.npy"
     head = _npy(np.zeros((2, 2), np.float32))

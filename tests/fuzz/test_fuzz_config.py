@@ -15,6 +15,7 @@ from fuzzing import check_outcome, fuzz_settings, json_values, mutants
 from hypothesis import given
 from hypothesis import strategies as st
 
+from genlab.cli import main
 from genlab.config import DataConfig, RunConfig, TrainConfig, build_config, config_from_json, load_toml, parse_set
 from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError
@@ -160,6 +161,22 @@ def test_model_options_build_or_refuse(family, model, info):
     check_outcome(build, lambda m: None)
 
 
+TRAIN_KEYS = sorted(set(FIELDS["train"]) - {"steps", "images", "budget", "device"})  # keep each case short
+
+
+@fuzz_settings(30)
+@given(st.sampled_from(["vae", "gan", "ddpm"]),
+       st.dictionaries(st.sampled_from([f"train.{k}" for k in TRAIN_KEYS] + [f"model.{k}" for k in FIELDS["model"]]),
+                       small_values, max_size=3))
+def test_options_train_or_refuse(family, options):
+    """`genlab train` for 2 steps with odd option values: it trains (exit 0) or refuses in one line (exit 2)."""
+    with tempfile.TemporaryDirectory() as d:
+        sets = [a for k, v in options.items() for a in ("--set", f"{k}={v}")]
+        rc = main(["train", family, "--data", "ring8", "--steps", "2", "--out", d, "--quiet", *sets])
+    torch.set_flush_denormal(False)  # main() flushes subnormals process-wide; hypothesis needs them
+    assert rc in (0, 2)
+
+
 def test_nan_and_inf_are_not_numbers_of_a_config():
     for text in ("nan", "inf", "-inf", "1e999"):
         with pytest.raises(ConfigError, match=r"train\.lr: expected a finite number"):
@@ -190,3 +207,20 @@ def test_invalid_utf8_toml(tmp_path):
     p.write_bytes(b'[train]\nbudget = "\xff"\n')
     with pytest.raises(ConfigError, match="c.toml: not valid TOML"):
         load_toml(p)
+
+
+@pytest.mark.parametrize("family, data, item", [
+    ("ddpm", "digits", "model.dropout=-1"),  # ValueError from nn.Dropout in the U-Net
+    ("ddpm", "digits", "model.blocks_per_level=-1"),  # ValueError from the U-Net
+    ("gan", "ring8", "model.g_width=-1"),  # RuntimeError: negative dimension
+    ("vae", "ring8", "model.hidden=-1"),
+    ("vae", "ring8", "train.log_every=0"),  # ZeroDivisionError in the training loop
+    ("vae", "ring8", "train.n_grid=-1"),  # RuntimeError when the sample grid is drawn
+    ("vae", "ring8", "train.lr=-1"),  # ValueError from AdamW
+])
+def test_option_values_a_model_or_the_trainer_refuses(tmp_path, capsys, family, data, item):
+    """Each of these reached torch or the loop and ended in a traceback instead of a one-line error."""
+    rc = main(["train", family, "--data", data, "--steps", "2", "--out", str(tmp_path), "--quiet", "--set", item])
+    torch.set_flush_denormal(False)
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("genlab: error: ") and err.count("\n") == 1

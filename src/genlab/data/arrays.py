@@ -42,6 +42,8 @@ def read_array_file(path: Path) -> dict[str, np.ndarray]:
             return _read_npz(path, size)
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise DataError(f"{path}: corrupt or truncated array file ({_one_line(e)})") from None
+    except NotImplementedError as e:  # zipfile: a zip version or feature it cannot read
+        raise DataError(f"{path}: unsupported zip archive ({_one_line(e)}); write it with np.savez") from None
     raise DataError(f"{path}: not a .npy or .npz file (it starts with {magic!r})")
 
 

@@ -52,4 +52,7 @@ def families_for(kind: str) -> tuple[str, ...]:
 def build_model(cfg, info):
     """The model of a RunConfig-like `cfg` (its .family and .model) for data described by `info`."""
     model_cls, _ = get_family(cfg.family)
-    return model_cls(cfg.model, info)
+    try:
+        return model_cls(cfg.model, info)
+    except ValueError as e:  # a network refusing an option's value (a dropout of -1, a negative block count)
+        raise ConfigError(f"{cfg.family}: invalid model option ({' '.join(str(e).split())[:200]})") from None

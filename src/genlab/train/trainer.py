@@ -97,10 +97,13 @@ class Trainer:
         self.model = build_model(cfg, data.info).to(self.device)
         self.ema = make_ema(self.model)
         groups = self.model.optimizer_groups()
-        self.optimizers = {
-            name: torch.optim.AdamW(g["params"], lr=g.get("lr", t.lr), betas=tuple(g.get("betas", t.betas)),
-                                    weight_decay=g.get("weight_decay", t.weight_decay))
-            for name, g in groups.items()}
+        try:
+            self.optimizers = {
+                name: torch.optim.AdamW(g["params"], lr=g.get("lr", t.lr), betas=tuple(g.get("betas", t.betas)),
+                                        weight_decay=g.get("weight_decay", t.weight_decay))
+                for name, g in groups.items()}
+        except ValueError as e:  # AdamW refusing a learning rate, betas or weight decay from the config
+            raise ConfigError(f"{cfg.family}: invalid optimizer setting ({e})") from None
         self.base_lr = {name: opt.param_groups[0]["lr"] for name, opt in self.optimizers.items()}
         self.net = self.model
         if self.dist.enabled:
