@@ -12,7 +12,7 @@ from genlab.data.dataset import DataInfo
 from genlab.errors import CheckpointError
 from genlab.models.base import GenerativeModel
 from genlab.models.registry import build_model
-from genlab.train.checkpoint import module_state, read_checkpoint
+from genlab.train.checkpoint import check_checkpoint_format, module_state, read_checkpoint
 
 _RUN = re.compile(r"^(\d{5})-(.+)$")
 
@@ -54,6 +54,7 @@ def load_run(run_dir: str | Path, device: torch.device | str = "cpu", ema: bool 
     if not run_dir.is_dir():
         raise CheckpointError(f"run folder not found: {run_dir}")
     record, tensors = read_checkpoint(run_dir / "checkpoints")
+    check_checkpoint_format(record, run_dir / "checkpoints")
     cfg = config_from_json(record["config"])
     info = DataInfo.from_json(record["data"])
     model = build_model(cfg, info)

@@ -3,8 +3,8 @@ import os
 import pytest
 import torch
 
-from genlab.errors import CheckpointError
 from genlab import fileio
+from genlab.errors import CheckpointError
 from genlab.train import checkpoint as ck
 
 

@@ -100,6 +100,15 @@ def read_checkpoint(ckpt_dir: Path) -> tuple[dict, dict[str, torch.Tensor]]:
     return record, tensors
 
 
+def check_checkpoint_format(record: dict, ckpt_dir: Path) -> None:
+    """A CheckpointError for a checkpoint written in a newer format than this genlab reads."""
+    fmt = record.get("format", FORMAT)
+    if not isinstance(fmt, int) or fmt > FORMAT:
+        version = record.get("versions", {}).get("genlab", "?") if isinstance(record.get("versions"), dict) else "?"
+        raise CheckpointError(f"{ckpt_dir}: checkpoint written by genlab {version} in format {fmt!r}; this genlab "
+                              f"reads format {FORMAT} and older: upgrade genlab")
+
+
 def module_state(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     n = len(prefix) + 1
     return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
