@@ -46,7 +46,10 @@ def _case(tmp_path, run, kind):
     afile.write_text("not a folder")
     locked = _unwritable_dir(tmp_path)
     resumable = tmp_path / "copy"
-    if kind.startswith("resume"):
+    if kind == "resume-not-a-run":
+        resumable.mkdir()
+        (resumable / "notes.txt").write_text("someone's folder")
+    elif kind in ("resume-corrupt", "resume-newer", "resume-not-a-config"):
         resumable.mkdir()
         cfg = json.loads((run / "config.json").read_text())
         text = {"resume-corrupt": json.dumps(cfg)[:-20], "resume-newer": json.dumps({**cfg, "format": 99}),
@@ -60,6 +63,8 @@ def _case(tmp_path, run, kind):
                                 "is a file, not a folder"),
         "train-data-dir-file-unused": (["train", "vae", *RING8, "--data-dir", str(afile), "--out", str(tmp_path)],
                                        "is a file, not a folder"),
+        "resume-not-a-run": (["train", "vae", "--resume", str(resumable)], "not a run folder"),
+        "resume-missing": (["train", "vae", "--resume", str(tmp_path / "nowhere")], "no such run folder"),
         "resume-corrupt": (["train", "vae", "--resume", str(resumable)], "config.json: corrupt"),
         "resume-newer": (["train", "vae", "--resume", str(resumable)], "format 99"),
         "resume-not-a-config": (["train", "vae", "--resume", str(resumable)], "config.json"),
@@ -78,7 +83,8 @@ def _case(tmp_path, run, kind):
 
 
 KINDS = ["train-out-file", "train-out-below-file", "train-out-unwritable", "train-data-dir-file",
-         "train-data-dir-file-unused", "resume-corrupt", "resume-newer", "resume-not-a-config",
+         "train-data-dir-file-unused", "resume-not-a-run", "resume-missing", "resume-corrupt", "resume-newer",
+         "resume-not-a-config",
          "sample-out-below-file", "sample-out-folder-as-file", "sample-out-unwritable", "compare-out-file",
          "compare-out-unwritable", "edit-out-file"]
 

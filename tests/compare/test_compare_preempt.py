@@ -40,17 +40,21 @@ def _run(out: Path, delay: float | None = None, signum: int = signal.SIGTERM) ->
         if sig == signal.SIGUSR1 and inside.is_set():
             raise Killed
 
-    previous = {s: signal.signal(s, outside_genlab) for s in (signal.SIGTERM, signal.SIGUSR1)}
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)}
+    for s in (signal.SIGTERM, signal.SIGUSR1):
+        signal.signal(s, outside_genlab)
     timer = threading.Timer(delay, os.kill, (os.getpid(), signum)) if delay is not None else None
     try:
-        inside.set()
-        if timer:
-            timer.start()
-        return main([*ARGS, "--out", str(out)])
+        try:
+            inside.set()
+            if timer:
+                timer.start()
+            return main([*ARGS, "--out", str(out)])
+        finally:
+            inside.clear()
     except Killed:
         return "killed"
     finally:
-        inside.clear()
         if timer:
             timer.cancel()
             timer.join()
