@@ -2,7 +2,9 @@
 
 Each (family, seed) trains into OUT/runs/<family>-seed<S>/ and is evaluated into its metrics.json;
 that file is written last, so its presence marks the run finished. A re-run with the same --out
-skips finished runs and resumes unfinished ones from their last checkpoint.
+skips finished runs, resumes unfinished ones from their last checkpoint (from step 0 before the first)
+and redoes the extras and evaluation of a run stopped after training: killed at any moment, a compare
+re-run ends with the report an uninterrupted one writes (timings aside).
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from genlab.evaluation.curves import quality_probe, quality_vs_steps
 from genlab.evaluation.elbo_view import elbo_view
 from genlab.evaluation.evaluator import load_or_train_evaluator
 from genlab.evaluation.run import evaluate_run
-from genlab.fileio import atomic_write_json
+from genlab.fileio import atomic_write_json, check_output_dir
 from genlab.models.registry import families_for
 from genlab.report.inputs import collect_inputs
 from genlab.report.results import build_results
 from genlab.report.write import write_report
+from genlab.train.preempt import StopSignal
 from genlab.train.trainer import Trainer
 
 PROBES = (0.125, 0.25, 0.5, 0.75, 1.0)  # fractions of the budget where quality-vs-training-time is measured
@@ -79,8 +82,10 @@ def family_extras(model, data, evaluator, ref: torch.Tensor, run_dir: Path, n: i
     save_edit_panels(model, data, run_dir / "samples")
 
 
-def run_compare(spec: CompareSpec) -> dict[str, Path]:
-    """Train, evaluate and report; returns the paths of the report files."""
+def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, Path]:
+    """Train, evaluate and report; returns the paths of the report files. `stop`: the SIGTERM/SIGINT flag
+    (train.preempt), which stops training at a step boundary with a checkpoint written."""
+    check_output_dir(spec.out, "--out")
     data = load_dataset(spec.data, data_dir=spec.data_dir)
     fitting = families_for(data.kind)
     if spec.families is None:
@@ -114,7 +119,7 @@ def run_compare(spec: CompareSpec) -> dict[str, Path]:
         resume = (run_dir / "checkpoints" / "latest.json").is_file()
         probe = quality_probe(data, evaluator, ref, spec.n_curve) if seed == 0 else None
         trainer = Trainer(cfg, data, run_dir, resume=resume, progress=False, device=device, bar=line,
-                          probes=PROBES if seed == 0 else (), probe_fn=probe)
+                          probes=PROBES if seed == 0 else (), probe_fn=probe, stop=stop)
         trainer.fit()
         ema = trainer.ema
         if seed == 0:

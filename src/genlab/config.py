@@ -42,7 +42,8 @@ class TrainConfig:
     precision: str = "auto"  # auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16
     log_every: int = 10
     sample_every: int = 500
-    checkpoint_every: int = 500
+    checkpoint_every: int = 500  # steps; 0 = off
+    checkpoint_minutes: float = 5.0  # also after this many minutes of this process's wall clock; 0 = off
     eval_every: int = 250  # family diagnostics (e.g. GAN mode coverage on 2-D mixtures); 0 = off
     keep_checkpoints: int = 2
     n_grid: int = 64  # samples in each saved grid
@@ -263,6 +264,8 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError(f"train.log_every: must be at least 1, got {t.log_every}")
     if not 0.0 <= t.ema_decay < 1.0:
         raise ConfigError(f"train.ema_decay: must be in [0, 1), got {t.ema_decay}")
+    if t.checkpoint_minutes < 0 or t.checkpoint_every < 0:
+        raise ConfigError("train.checkpoint_every and train.checkpoint_minutes: must be >= 0 (0 = off)")
     if t.precision not in ("auto", "fp32", "bf16"):
         raise ConfigError(f"train.precision: choose auto, fp32 or bf16, got '{t.precision}'")
     for f in dataclasses.fields(cfg.model) if dataclasses.is_dataclass(cfg.model) else ():

@@ -14,7 +14,8 @@ from genlab.data.dataset import DataInfo
 from genlab.errors import CheckpointError, ConfigError, DataError
 from genlab.models.base import GenerativeModel
 from genlab.models.registry import build_model
-from genlab.train.checkpoint import check_tensors, module_state, read_checkpoint, read_json
+from genlab.train.checkpoint import check_checkpoint_format, check_tensors, module_state, read_checkpoint
+from genlab.train.config_file import read_config_file
 
 _RUN = re.compile(r"^(\d{5})-(.+)$")
 
@@ -50,14 +51,14 @@ def latest_run_dir(root: str | Path, name: str) -> Path | None:
 
 
 def read_run_config(run_dir: str | Path) -> RunConfig:
-    """The RunConfig in run_dir/config.json; CheckpointError naming the file if it is missing or malformed."""
-    path = Path(run_dir) / "config.json"
+    """The RunConfig in run_dir/config.json (format and version checked by train.config_file, values validated);
+    CheckpointError naming the file if it is missing, malformed or newer."""
     try:
-        cfg = config_from_json(read_json(path))
+        cfg = read_config_file(Path(run_dir))
         validate(cfg)
         return cfg
     except ConfigError as e:
-        raise CheckpointError(f"{path}: {e}") from None
+        raise CheckpointError(str(e)) from None
 
 
 def load_run(run_dir: str | Path, device: torch.device | str = "cpu", ema: bool = True,
@@ -70,6 +71,7 @@ def load_run(run_dir: str | Path, device: torch.device | str = "cpu", ema: bool 
         raise CheckpointError(f"run folder not found: {run_dir}")
     ckpt_dir = run_dir / "checkpoints"
     record, tensors = read_checkpoint(ckpt_dir)
+    check_checkpoint_format(record, ckpt_dir)
     tensors_path = ckpt_dir / record["tensors_file"]  # its record is the .json of the same name
     weights = module_state("ema" if ema else "model", tensors)
     try:

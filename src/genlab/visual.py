@@ -10,6 +10,7 @@ import torch
 
 from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError
+from genlab.fileio import check_output_dir, check_output_file
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -78,13 +79,25 @@ def save_samples_figure(x: torch.Tensor, path: Path, data=None, title: str = "")
         save_grid(x, path)
 
 
+def check_samples_out(out: Path, info: DataInfo) -> None:
+    """The errors save_samples would meet, raised before any sampling: --out's form, then that it can be written."""
+    out = Path(out)
+    if info.kind == "points" and out.suffix not in (".npz", ".npy"):
+        raise ConfigError(f"--out {out}: 2-D samples are saved as .npz or .npy")
+    if info.kind != "points" and out.suffix not in ("", ".npz"):
+        raise ConfigError(f"--out {out}: give FILE.npz or a folder for PNG files")
+    if out.suffix:
+        check_output_file(out, "--out")
+    else:
+        check_output_dir(out, "--out")
+
+
 def save_samples(x: torch.Tensor, out: Path, info: DataInfo) -> Path:
     """Images -> uint8 (PNG files in a folder, or array 'samples' [N,H,W,C] in .npz); points -> floats
     in the data's own coordinates."""
+    check_samples_out(out, info)
     if info.kind == "points":
         pts = (x * info.scale + torch.tensor(info.offset)).numpy().astype(np.float32)
-        if out.suffix not in (".npz", ".npy"):
-            raise ConfigError(f"--out {out}: 2-D samples are saved as .npz or .npy")
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".npy":
             np.save(out, pts)
@@ -96,8 +109,6 @@ def save_samples(x: torch.Tensor, out: Path, info: DataInfo) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         np.savez(out, samples=imgs)
         return out
-    if out.suffix:
-        raise ConfigError(f"--out {out}: give FILE.npz or a folder for PNG files")
     out.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):
         save_png(img, out / f"{i:06d}.png")

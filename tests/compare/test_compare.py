@@ -66,7 +66,8 @@ def test_results_json_holds_every_table_cell(digits_compare):
     bpd = {fam: cell for _, fam, key, cell in cells if key == "bpd"}
     assert bpd["gan"]["available"] is False and "likelihood" in bpd["gan"]["reason"]
     assert bpd["vae"]["mean"] == pytest.approx(metrics["vae"]["likelihood"]["bits_per_dim"])
-    assert all(row["verdict"] in ("agrees", "disagrees", "partly", "not testable") for row in results["rows"])
+    assert all(row["verdict"] in ("agrees", "disagrees", "partly", "tie", "inconclusive", "not testable")
+               for row in results["rows"])
 
 
 def test_rerun_skips_finished_families(digits_compare, capsys):

@@ -1,3 +1,4 @@
+import json
 import os
 import socket
 import subprocess
@@ -35,3 +36,12 @@ def test_two_gloo_processes_match_one_process_on_the_combined_batch(tmp_path, gr
         assert torch.equal(r0[k], r1[k]), f"ranks diverged on {k}"
         torch.testing.assert_close(r0[k], single[k], rtol=1e-5, atol=1e-6)
     assert (tmp_path / "ddp" / "run" / "checkpoints" / "latest.json").is_file()  # rank 0 saved
+
+
+def test_a_signal_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
+    _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={_free_port()}",
+          "--master_addr=127.0.0.1", str(WORKER.with_name("ddp_stop_worker.py")), str(tmp_path)])
+    r0, r1 = (json.loads((tmp_path / f"stopped-rank{r}.json").read_text()) for r in (0, 1))
+    assert r0["step"] == r1["step"] == 4 and r0["exit_code"] == r1["exit_code"] == 4
+    assert r1["message"].startswith("SIGTERM at step 4") and "another process" in r0["message"]
+    assert json.loads((tmp_path / "run" / "checkpoints" / "latest.json").read_text())["step"] == 4

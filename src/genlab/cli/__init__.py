@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return a.func(a)
     except GenlabError as e:
-        print(f"genlab: error: {e}", file=sys.stderr)
+        print(f"genlab: {e.label}: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("genlab: interrupted", file=sys.stderr)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from genlab.cli.options import add_budget_args
 from genlab.config import DEFAULT_COMPARE_BUDGET as DEFAULT_BUDGET
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, Stopped
 from genlab.models.registry import FAMILY_NAMES
 from genlab.samplers import get_sampler
 
@@ -16,7 +16,8 @@ def add_parser(sub) -> None:
     c = sub.add_parser("compare", help="train every family under one budget and write a comparison report",
                        description="Train every chosen family on the same data and split under the same budget, "
                        "evaluate them with one metric suite and write report.html, report.md and results.json. "
-                       "The budget is per family. A re-run with the same --out skips finished families.")
+                       "The budget is per family. A re-run with the same --out skips finished families and resumes the "
+                       "others; SIGTERM or SIGINT stops it with a checkpoint written (exit code 4).")
     c.add_argument("--data", default="digits", help="dataset (default: digits, bundled with scikit-learn)")
     c.add_argument("--data-dir", help="folder holding dataset files (default: $GENLAB_DATA)")
     c.add_argument("--families", help="comma-separated (default: all four; vae,gan,ddpm on 2-D data)")
@@ -56,6 +57,7 @@ def parse_step_grid(text: str | None) -> dict[str, tuple[int, ...]] | None:
 
 def cmd_compare(a: argparse.Namespace) -> int:
     from genlab.compare import CompareSpec, run_compare
+    from genlab.train.preempt import stop_on_signals
 
     families = tuple(f.strip() for f in a.families.split(",") if f.strip()) if a.families is not None else None
     bad = [f for f in families or () if f not in FAMILY_NAMES]
@@ -67,7 +69,12 @@ def cmd_compare(a: argparse.Namespace) -> int:
     spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
                        a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, parse_step_grid(a.step_grid),
                        not a.quiet)
-    paths = run_compare(spec)
+    with stop_on_signals() as stop:
+        try:
+            paths = run_compare(spec, stop)
+        except Stopped as e:
+            raise Stopped(f"{e}; run the same command again to continue (finished work is kept)",
+                          e.exit_code) from None
     print(f"report -> {paths['html']}")
     return 0
 

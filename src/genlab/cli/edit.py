@@ -77,9 +77,11 @@ def check_size(x: torch.Tensor, info: DataInfo, task: str, factor: int, path: Pa
 def cmd_edit(a: argparse.Namespace) -> int:
     from genlab.device import resolve_device
     from genlab.edit.tasks import apply_edit
+    from genlab.fileio import check_output_dir
     from genlab.runs import load_run
     from genlab.visual import save_png, to_uint8
 
+    check_output_dir(Path(a.out), "--out")
     device = resolve_device(a.device)
     model, cfg, info, _ = load_run(a.run, device)
     if cfg.family not in ("ddpm", "ldm") or info.kind != "image":

@@ -28,11 +28,12 @@ def cmd_sample(a: argparse.Namespace) -> int:
     from genlab.errors import ConfigError
     from genlab.evaluation.generate import check_sample_options, generate
     from genlab.runs import load_run
-    from genlab.visual import save_samples
+    from genlab.visual import check_samples_out, save_samples
 
     if a.n <= 0:
         raise ConfigError("--n must be positive")
     model, cfg, info, _ = load_run(a.run, resolve_device(a.device))
+    check_samples_out(Path(a.out), info)  # before sampling, which may take long
     opts = check_sample_options(model, sampling_options_from_args(a))
     x = generate(model, a.n, seed=a.seed, batch_size=a.batch_size, progress=True, **opts)
     out = save_samples(x, Path(a.out), info)

@@ -55,6 +55,8 @@ def load_dataset(name: str, data_dir: str | None = None, **options) -> Dataset:
     Options: n_train/n_test (toy 2-D), image_size/channels (image folders), levels (float arrays),
     binarize (images -> {-1, 1}, levels 2). Options set to None are ignored.
     """
+    if data_dir is not None and Path(data_dir).expanduser().is_file():
+        raise DataError(f"data directory {data_dir} is a file, not a folder")
     options = {k: v for k, v in options.items() if v is not None}
     binarize = bool(options.pop("binarize", False))
     path = Path(name).expanduser()

@@ -37,6 +37,8 @@ def resolve_data_dir(data_dir: str | os.PathLike | None, name: str) -> Path:
         raise DataError(f"dataset '{name}' reads files from a data directory: "
                         f"pass --data-dir or set GENLAB_DATA")
     path = Path(data_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise DataError(f"data directory {path} is a file, not a folder: pass --data-dir or set GENLAB_DATA")
     if not path.is_dir():
         raise DataError(f"data directory {path} does not exist: pass --data-dir or set GENLAB_DATA")
     return path

@@ -154,6 +154,15 @@ def check_tensors(module: torch.nn.Module, state: dict[str, torch.Tensor], what:
                                   f"config describes needs {v.dtype} {tuple(v.shape)}")
 
 
+def check_checkpoint_format(record: dict, ckpt_dir: Path) -> None:
+    """A CheckpointError for a checkpoint written in a newer format than this genlab reads."""
+    fmt = record.get("format", FORMAT)
+    if not isinstance(fmt, int) or fmt > FORMAT:
+        version = record.get("versions", {}).get("genlab", "?") if isinstance(record.get("versions"), dict) else "?"
+        raise CheckpointError(f"{ckpt_dir}: checkpoint written by genlab {version} in format {fmt!r}; this genlab "
+                              f"reads format {FORMAT} and older: upgrade genlab")
+
+
 def module_state(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     n = len(prefix) + 1
     return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}

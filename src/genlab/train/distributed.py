@@ -43,6 +43,15 @@ def all_finite(flag: bool, info: DistInfo, device: torch.device) -> bool:
     return bool(t.item() > 0)
 
 
+def any_rank(flags: list[bool], info: DistInfo, device: torch.device) -> list[bool]:
+    """Each flag true if it is true on any rank (one all_reduce MAX), so every rank takes the same branch."""
+    if not info.enabled:
+        return list(flags)
+    t = torch.tensor([1.0 if f else 0.0 for f in flags], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return [v > 0 for v in t.tolist()]
+
+
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         dist.barrier()

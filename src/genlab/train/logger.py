@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 from genlab.errors import CheckpointError
+from genlab.fileio import atomic_write_text
 
 
 class MetricsLogger:
-    """Appends scalars to run_dir/metrics.jsonl; on resume, drops lines past the resumed step so the
-    log reads as if the run had never stopped."""
+    """Appends scalars to run_dir/metrics.jsonl; on resume, drops lines past the resumed step (and a line torn
+    by a kill) so the log reads as if the run had never stopped."""
 
     def __init__(self, run_dir: Path, enabled: bool = True, truncate_after: int | None = None):
         self.enabled = enabled
@@ -20,8 +21,10 @@ class MetricsLogger:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if truncate_after is not None and self.path.exists():
-            kept = [line for line, row in _lines(self.path) if row["step"] <= truncate_after]
-            self.path.write_text("".join(line + "\n" for line in kept))
+            text = self.path.read_bytes().decode("utf-8", errors="replace")
+            kept = "".join(line + "\n" for line in text.splitlines() if _step(line) <= truncate_after)
+            if kept != text:
+                atomic_write_text(self.path, kept)  # a kill here keeps the old log
         try:  # optional: TensorBoard only when the user has it
             from torch.utils.tensorboard import SummaryWriter
 
@@ -41,6 +44,15 @@ class MetricsLogger:
     def close(self) -> None:
         if self._tb is not None:
             self._tb.close()
+
+
+def _step(line: str) -> float:
+    """The step of one metrics.jsonl line; infinity for a blank or torn line (a kill mid-append), so it is dropped."""
+    try:
+        step = json.loads(line).get("step", 0)
+    except (ValueError, AttributeError, RecursionError):
+        return float("inf")
+    return step if isinstance(step, int | float) and not isinstance(step, bool) else float("inf")
 
 
 def read_metrics(run_dir: Path) -> list[dict]:

@@ -3,7 +3,6 @@ checkpoints and logging. Families supply only their maths (see genlab.models.bas
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import time
@@ -18,48 +17,28 @@ from genlab import __version__
 from genlab.config import RunConfig
 from genlab.data.dataset import Dataset
 from genlab.device import resolve_device
-from genlab.errors import CheckpointError, ConfigError, TrainingDiverged
+from genlab.errors import CheckpointError, ConfigError, Stopped, TrainingDiverged
 from genlab.models.base import TrainState
 from genlab.models.registry import build_model
 from genlab.train.artifacts import save_run_artifacts
 from genlab.train.budget import Budget
-from genlab.train.checkpoint import check_tensors, module_state, read_checkpoint, restore_optimizer, save_checkpoint
+from genlab.train.checkpoint import (
+    check_checkpoint_format,
+    check_tensors,
+    module_state,
+    read_checkpoint,
+    restore_optimizer,
+    save_checkpoint,
+)
+from genlab.train.config_file import write_config_file
 from genlab.train.diagnostics import training_diagnostics
-from genlab.train.distributed import DistInfo, all_finite, barrier, init_distributed
+from genlab.train.distributed import all_finite, any_rank, barrier, init_distributed
 from genlab.train.ema import make_ema, update_ema
 from genlab.train.logger import MetricsLogger
+from genlab.train.preempt import CheckpointClock, StopSignal
+from genlab.train.schedule import BatchSchedule, step_seed
 
-
-def step_seed(seed: int, step: int, rank: int) -> int:
-    """The global RNG is reseeded from (seed, step, rank) every iteration, so a resumed run draws
-    exactly the noise the uninterrupted run would have drawn."""
-    return (seed * 1_000_003 + step * 7_919 + rank * 104_729) % (2**63 - 1)
-
-
-class BatchSchedule:
-    """Batch indices as a pure function of the step: a fresh seeded permutation each epoch.
-
-    The global batch is split into contiguous per-rank shards, so world_size ranks of B/world_size
-    together see exactly the batch a single process of B would see.
-    """
-
-    def __init__(self, n: int, batch_size: int, seed: int, dist: DistInfo):
-        if batch_size > n:
-            raise ConfigError(f"train.batch_size {batch_size} is larger than the training set ({n} examples)")
-        if batch_size % dist.world_size:
-            raise ConfigError(f"train.batch_size {batch_size} is not divisible by the {dist.world_size} processes")
-        self.n, self.batch_size, self.seed, self.dist = n, batch_size, seed, dist
-        self.steps_per_epoch = n // batch_size
-        self._epoch, self._perm = -1, None
-
-    def indices(self, step: int) -> torch.Tensor:
-        epoch, i = divmod(step, self.steps_per_epoch)
-        if epoch != self._epoch:
-            g = torch.Generator().manual_seed(self.seed * 7_777_777 + epoch)
-            self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
-        idx = self._perm[i * self.batch_size:(i + 1) * self.batch_size]
-        per_rank = self.batch_size // self.dist.world_size
-        return idx[self.dist.rank * per_rank:(self.dist.rank + 1) * per_rank]
+__all__ = ["BatchSchedule", "TrainResult", "Trainer", "step_seed"]
 
 
 @dataclass
@@ -76,12 +55,14 @@ class Trainer:
 
     def __init__(self, cfg: RunConfig, data: Dataset, run_dir: Path, *, resume: bool = False,
                  progress: bool = True, device: str | None = None, bar: tqdm | None = None,
-                 probes: tuple[float, ...] = (), probe_fn=None):
+                 probes: tuple[float, ...] = (), probe_fn=None, stop: StopSignal | None = None):
         """`bar`: an outside progress bar to drive (compare shows one line per family). `probe_fn(ema)`
         -> dict is called when training passes each fraction in `probes` of the budget; its scalars are
         logged as probe/<name> (compare's quality-against-training-time curve) and its time is not
-        charged to the budget."""
+        charged to the budget. `stop`: the flag SIGTERM/SIGINT raise (see train.preempt); training then
+        stops at the next step boundary with a checkpoint written."""
         self.cfg, self.data, self.run_dir = cfg, data, Path(run_dir)
+        self.stop = stop or StopSignal()
         self.outer_bar, self.probes, self.probe_fn = bar, sorted(probes), probe_fn
         t = cfg.train
         self.device = resolve_device(device or t.device)
@@ -116,14 +97,18 @@ class Trainer:
         self.step, self.images_seen, self.elapsed = 0, 0, 0.0
         self.started_groups: dict[str, int] = {}  # group -> the step it first trained (its warm-up starts there)
         self.last_checkpoint: Path | None = None
+        self.running: dict[str, list[float]] = {}  # loss terms since the last log line (checkpointed with the run)
+        self.last_losses: dict[str, float] = {}
         if resume:
             self._resume()
+        # a run resumed with its budget used up: its end-of-run files were written before its last checkpoint
+        self.finished = self.budget.done(self.step, self.images_seen, self.elapsed)
         self.logger = MetricsLogger(self.run_dir, enabled=self.dist.is_main, truncate_after=self.step)
 
     # ---- checkpoints ---------------------------------------------------------------------------
     def _meta(self) -> dict:
         return {"config": self.cfg.to_json(), "data": self.data.info.to_json(), "images_seen": self.images_seen,
-                "elapsed_seconds": self.elapsed, "started_groups": self.started_groups,
+                "elapsed_seconds": self.elapsed, "started_groups": self.started_groups, "log_window": self.running,
                 "rng": {"scheme": "torch.manual_seed(step_seed(seed, step, rank)) each iteration",
                         "seed": self.cfg.train.seed},
                 "world_size": self.dist.world_size, "versions": {"genlab": __version__, "torch": torch.__version__,
@@ -138,6 +123,7 @@ class Trainer:
     def _resume(self) -> None:
         ckpt_dir = self.run_dir / "checkpoints"
         record, tensors = read_checkpoint(ckpt_dir)
+        check_checkpoint_format(record, ckpt_dir)
         where = ckpt_dir / record["tensors_file"]
         family = record["config"].get("family") if isinstance(record.get("config"), dict) else None
         if family != self.cfg.family:
@@ -151,9 +137,11 @@ class Trainer:
             self.step, self.images_seen = record["step"], int(record["images_seen"])
             self.elapsed = float(record["elapsed_seconds"])
             self.started_groups = {str(k): int(v) for k, v in record["started_groups"].items()}
+            self.running = {str(k): [float(x) for x in v] for k, v in record.get("log_window", {}).items()}
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
             raise CheckpointError(f"{where.with_suffix('.json')}: malformed training state "
                                   f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
+        self.last_checkpoint = where.with_suffix("")
 
     # ---- the loop --------------------------------------------------------------------------------
     def _set_lr(self, group: str) -> float:
@@ -210,12 +198,24 @@ class Trainer:
         save_samples_figure(x, self.run_dir / "samples" / f"{tag}.png", self.data, title=tag)
 
     def fit(self) -> TrainResult:
+        """Train to the end of the budget (nothing to do for a finished run). A signal while training stops it
+        at the next step boundary with a checkpoint written (Stopped, exit code 4)."""
+        if not self.finished:
+            with self.stop.deferred():
+                self._fit()
+            if self.stop.requested:
+                raise Stopped(f"{self.stop.name} as training finished: the run is complete")
+        elif self.outer_bar is not None:
+            self.outer_bar.reset(total=round(self.budget.total))
+            self.outer_bar.update(round(self.budget.total))
+        self.logger.close()
+        return TrainResult(self.run_dir, self.step, self.images_seen, self.elapsed, self.last_losses)
+
+    def _fit(self) -> None:
         t = self.cfg.train
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if self.dist.is_main:
-            (self.run_dir / "config.json").write_text(json.dumps(
-                {**self.cfg.to_json(), "data_info": self.data.info.to_json(), "budget": self.budget.describe()},
-                indent=1))
+            write_config_file(self.run_dir, self.cfg, self.data.info, self.budget.describe())
         unit = {"steps": "step", "images": "img", "seconds": "s"}[self.budget.kind]
         bar = self.outer_bar or tqdm(total=round(self.budget.total), unit=unit, disable=not self.progress,
                                      dynamic_ncols=True, desc=f"{self.cfg.family} on {self.data.name}")
@@ -223,12 +223,13 @@ class Trainer:
         bar.reset(total=round(self.budget.total))
         bar.update(round(self.budget.used(self.step, self.images_seen, self.elapsed)))
         start = self.budget.progress(self.step, self.images_seen, self.elapsed)
-        self.probes = [f for f in self.probes if f > start or start == 0]  # a resumed run keeps its old probes
-        running: dict[str, list[float]] = {}
-        last: dict[str, float] = {}
+        # a resumed run keeps the probes it has not passed (the test matches _run_probes')
+        self.probes = [f for f in self.probes if start == 0 or f > start + 1e-9]
+        clock = CheckpointClock(t.checkpoint_minutes)
         self.model.train()
         tick = time.perf_counter()
-        while not self.budget.done(self.step, self.images_seen, self.elapsed):
+        done = False
+        while not done:
             torch.manual_seed(step_seed(t.seed, self.step, self.dist.rank))
             state = self._state()
             batch = self.train_x[self.batches.indices(self.step).to(self.device)]
@@ -238,20 +239,20 @@ class Trainer:
                     self.started_groups[group] = self.step
                 lr_factor = self._set_lr(group)
                 for k, v in self._update(group, batch, state).items():
-                    running.setdefault(f"{group}/{k}" if group != "main" else k, []).append(v)
+                    self.running.setdefault(f"{group}/{k}" if group != "main" else k, []).append(v)
             update_ema(self.ema, self.model, t.ema_decay, self.step)
             self.step += 1
             self.images_seen += t.batch_size
             now = time.perf_counter()
             self.elapsed += now - tick
-            tick = now
+            done = self.budget.done(self.step, self.images_seen, self.elapsed)
             bar.update(round(self.budget.used(self.step, self.images_seen, self.elapsed)) - bar.n)
-            if self.step % t.log_every == 0 or self.budget.done(self.step, self.images_seen, self.elapsed):
-                last = {k: sum(v) / len(v) for k, v in running.items()}
-                running = {}
-                self.logger.log(self.step, {**last, "images_seen": self.images_seen, "time": self.elapsed,
-                                            "lr_factor": lr_factor})
-                bar.set_postfix({k: f"{v:.4g}" for k, v in list(last.items())[:4]}, refresh=False)
+            if self.step % t.log_every == 0 or done:
+                self.last_losses = {k: sum(v) / len(v) for k, v in self.running.items()}
+                self.running = {}
+                self.logger.log(self.step, {**self.last_losses, "images_seen": self.images_seen,
+                                            "time": self.elapsed, "lr_factor": lr_factor})
+                bar.set_postfix({k: f"{v:.4g}" for k, v in list(self.last_losses.items())[:4]}, refresh=False)
             if t.eval_every and self.step % t.eval_every == 0 and self.dist.is_main:
                 g = torch.Generator(self.device).manual_seed(t.seed)
                 diag = training_diagnostics(self.ema, self.data, g)
@@ -259,16 +260,19 @@ class Trainer:
                     self.logger.log(self.step, {f"diag/{k}": v for k, v in diag.items()})
             if t.sample_every and self.step % t.sample_every == 0:
                 self.save_samples(f"step-{self.step:08d}")
-            if t.checkpoint_every and self.step % t.checkpoint_every == 0:
-                self.save()
             self._run_probes()
+            # everything this step logs is on disk before its checkpoint, so a resume from it repeats nothing
+            stop, timed = any_rank([self.stop.requested, clock.due()], self.dist, self.device)
+            if not done and (stop or timed or (t.checkpoint_every and self.step % t.checkpoint_every == 0)):
+                self.save()
+                clock.reset()
+            if stop and not done:
+                raise Stopped(f"{self.stop.name or 'a signal to another process'} at step {self.step} "
+                              f"(of {self.budget.describe()}): checkpoint written")
             tick = time.perf_counter()  # sampling and checkpointing do not count against the budget
         if self.outer_bar is None:
             bar.close()
-        if not self.last_checkpoint or not self.last_checkpoint.name.endswith(f"{self.step:08d}"):
-            self.save()
         self.save_samples("final")
         if self.dist.is_main:
             save_run_artifacts(self.ema, self.data, self.run_dir, seed=t.seed)
-        self.logger.close()
-        return TrainResult(self.run_dir, self.step, self.images_seen, self.elapsed, last)
+        self.save()  # last: a checkpoint with the budget used up marks the run finished, its pictures written
