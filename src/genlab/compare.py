@@ -25,8 +25,10 @@ from genlab.edit.panels import save_edit_panels
 from genlab.errors import ConfigError, NotAvailable
 from genlab.evaluation.curves import quality_probe, quality_vs_steps
 from genlab.evaluation.elbo_view import elbo_view
-from genlab.evaluation.evaluator import load_or_train_evaluator
+from genlab.evaluation.evaluator import Evaluator
 from genlab.evaluation.run import evaluate_run
+from genlab.evaluation.sample_metrics import splits
+from genlab.evaluation.spaces import feature_spaces
 from genlab.fileio import atomic_write_json, check_output_dir
 from genlab.models.registry import families_for
 from genlab.report.inputs import collect_inputs
@@ -56,6 +58,7 @@ class CompareSpec:
     sets: list[str] = field(default_factory=list)  # FAMILY.section.key=value overrides
     step_grid: dict[str, tuple[int, ...]] | None = None  # sampler -> step counts (default: STEP_GRID)
     progress: bool = True
+    dinov2: str | None = None  # a local DINOv2 model folder: FD-DINOv2 as a third feature space
 
     def budget_fields(self) -> dict:
         given = {k: v for k, v in (("budget", self.budget), ("steps", self.steps), ("images", self.images))
@@ -98,8 +101,10 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
     for f in spec.families:  # fail fast on bad overrides, before any training
         run_config_of(spec, f, 0)
     spec.out.mkdir(parents=True, exist_ok=True)
-    evaluator = load_or_train_evaluator(data, dataset_fingerprint(data), device, progress=spec.progress)
-    ref = evaluator.features(data.test)  # test-split features: the reference of every quality curve
+    spaces, _ = feature_spaces(data, dataset_fingerprint(data), device, spec.progress)
+    curve_space = spaces[0]  # the trained evaluator, or the pixel space for unlabelled images
+    evaluator = curve_space if isinstance(curve_space, Evaluator) else None
+    ref = curve_space.features(splits(data)[1])  # reference-split features: the reference of every quality curve
     jobs = [(f, s) for s in range(spec.seeds) for f in spec.families]
     overall = tqdm(total=len(jobs), desc="compare", position=0, disable=not spec.progress, dynamic_ncols=True)
     lines = {f: tqdm(total=1, desc=f"  {f:<5}", position=i + 1, disable=not spec.progress, dynamic_ncols=True,
@@ -117,17 +122,17 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
         cfg = run_config_of(spec, family, seed)
         line.set_postfix_str(f"seed {seed}: training")
         resume = (run_dir / "checkpoints" / "latest.json").is_file()
-        probe = quality_probe(data, evaluator, ref, spec.n_curve) if seed == 0 else None
+        probe = quality_probe(data, curve_space, ref, spec.n_curve) if seed == 0 else None
         trainer = Trainer(cfg, data, run_dir, resume=resume, progress=False, device=device, bar=line,
                           probes=PROBES if seed == 0 else (), probe_fn=probe, stop=stop)
         trainer.fit()
         ema = trainer.ema
         if seed == 0:
             line.set_postfix_str("seed 0: family extras (quality vs steps, edits, ELBO terms)")
-            family_extras(ema, data, evaluator, ref, run_dir, spec.n_curve, spec.step_grid, spec.n_likelihood)
+            family_extras(ema, data, curve_space, ref, run_dir, spec.n_curve, spec.step_grid, spec.n_likelihood)
         line.set_postfix_str(f"seed {seed}: evaluating")
         evaluate_run(run_dir, n_samples=spec.n_eval, seed=0, device=device, evaluator=evaluator, data=data,
-                     progress=False, n_likelihood=spec.n_likelihood, n_latent=spec.n_latent)
+                     progress=False, n_likelihood=spec.n_likelihood, n_latent=spec.n_latent, dinov2=spec.dinov2)
         line.set_postfix_str(f"seed {seed}: done")
         overall.update(1)
     for bar in [overall, *lines.values()]:

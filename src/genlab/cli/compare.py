@@ -34,6 +34,8 @@ def add_parser(sub) -> None:
     c.add_argument("--step-grid", help="diffusion samplers and step counts for the quality-vs-steps curve, e.g. "
                    "'ddpm:1000;ddim:10,20,50;dpm_solver:10,20' (default: ddpm:100,1000;ddim:5,10,20,50,100;"
                    "dpm_solver:5,10,20;sde_dpm_solver:5,10,20)")
+    c.add_argument("--dinov2", metavar="DIR", help="a local DINOv2 model folder (transformers): FD-DINOv2 as a "
+                   "third feature space")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
 
@@ -68,7 +70,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
         raise ConfigError("--seeds must be at least 1")
     spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
                        a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, parse_step_grid(a.step_grid),
-                       not a.quiet)
+                       not a.quiet, a.dinov2)
     with stop_on_signals() as stop:
         try:
             paths = run_compare(spec, stop)
