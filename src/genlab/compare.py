@@ -20,6 +20,7 @@ from tqdm import tqdm
 from genlab.config import DEFAULT_COMPARE_BUDGET as DEFAULT_BUDGET
 from genlab.config import family_sets, run_config
 from genlab.data import dataset_fingerprint, load_dataset
+from genlab.data.dataset import DataInfo
 from genlab.device import resolve_device
 from genlab.edit.panels import save_edit_panels
 from genlab.errors import ConfigError, NotAvailable
@@ -66,11 +67,12 @@ class CompareSpec:
         return given or {"budget": DEFAULT_BUDGET}
 
 
-def run_config_of(spec: CompareSpec, family: str, seed: int):
-    """The run config of one (family, seed): the same config API as `genlab train`, FAMILY. prefix aside."""
+def run_config_of(spec: CompareSpec, family: str, seed: int, info: DataInfo):
+    """The run config of one (family, seed): the same config API as `genlab train` (with the defaults for the
+    kind of data `info` describes), FAMILY. prefix aside."""
     return run_config(family, sets=family_sets(spec.sets, family),
                       data={"name": spec.data, **({"data_dir": spec.data_dir} if spec.data_dir else {})},
-                      train={**spec.budget_fields(), "seed": seed, "device": str(spec.device)})
+                      train={**spec.budget_fields(), "seed": seed, "device": str(spec.device)}, data_info=info)
 
 
 def family_extras(model, data, evaluator, ref: torch.Tensor, run_dir: Path, n: int, grid: dict | None = None,
@@ -99,7 +101,7 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
                           f"2-D points (use --families {','.join(fitting)})")
     spec.device = device = resolve_device(spec.device)  # resolved once: every run and evaluation gets this device
     for f in spec.families:  # fail fast on bad overrides, before any training
-        run_config_of(spec, f, 0)
+        run_config_of(spec, f, 0, data.info)
     spec.out.mkdir(parents=True, exist_ok=True)
     spaces, _ = feature_spaces(data, dataset_fingerprint(data), device, spec.progress)
     curve_space = spaces[0]  # the trained evaluator, or the pixel space for unlabelled images
@@ -119,7 +121,7 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
             line.set_postfix_str(f"seed {seed}: done (kept from an earlier run)")
             overall.update(1)
             continue
-        cfg = run_config_of(spec, family, seed)
+        cfg = run_config_of(spec, family, seed, data.info)
         line.set_postfix_str(f"seed {seed}: training")
         resume = (run_dir / "checkpoints" / "latest.json").is_file()
         probe = quality_probe(data, curve_space, ref, spec.n_curve) if seed == 0 else None

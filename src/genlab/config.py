@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from genlab.data.config import DataConfig
+from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError
+from genlab.models.defaults import profile
 from genlab.models.registry import FAMILY_NAMES, get_family
 
 __all__ = ["DataConfig", "RunConfig", "TrainConfig", "build_config", "config_from_json", "parse_set", "run_config"]
@@ -59,9 +61,10 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     model: Any = None  # the family's config dataclass
+    defaults: str | None = None  # the per-kind profile applied (models/defaults.py), e.g. "gan/points"
 
     def to_json(self) -> dict:
-        return {"family": self.family, "data": dataclasses.asdict(self.data),
+        return {"family": self.family, "defaults": self.defaults, "data": dataclasses.asdict(self.data),
                 "train": dataclasses.asdict(self.train), "model": dataclasses.asdict(self.model)}
 
 
@@ -209,11 +212,11 @@ def _short(v: Any, n: int = 60) -> str:
 
 
 def build_config(family: str, model_cls: type, model_cfg_cls: type, *, file: dict | None = None,
-                 sets: dict | None = None, cli: dict | None = None) -> RunConfig:
-    """Defaults < the family's default_train < config file < --set < explicit CLI flags."""
+                 sets: dict | None = None, cli: dict | None = None, kind: dict | None = None) -> RunConfig:
+    """Defaults < the family's default_train < the per-kind profile `kind` < config file < --set < CLI flags."""
     data, train, model = DataConfig(), TrainConfig(), model_cfg_cls()
     train = update_dataclass(train, dict(getattr(model_cls, "default_train", {})), "train")
-    for layer in (file or {}, sets or {}, cli or {}):
+    for layer in (kind or {}, file or {}, sets or {}, cli or {}):
         data = update_dataclass(data, layer.get("data", {}), "data")
         train = update_dataclass(train, layer.get("train", {}), "train")
         model = update_dataclass(model, layer.get("model", {}), "model")
@@ -236,14 +239,16 @@ def family_sets(items: list[str], family: str) -> list[str]:
 
 
 def run_config(family: str, *, file: dict | None = None, sets: list[str] = (), data: dict | None = None,
-               train: dict | None = None) -> RunConfig:
-    """The config of one run, as `genlab train` and `genlab compare` both build it: family defaults < TOML
-    file < --set items < explicit values (data/train keys given as flags)."""
+               train: dict | None = None, data_info: DataInfo | None = None) -> RunConfig:
+    """One run's config, as `genlab train` and `genlab compare` build it: family defaults < the profile of
+    `data_info`'s kind of data (models/defaults.py) < TOML file < --set items < explicit flags (data/train)."""
     model_cls, cfg_cls = get_family(family)
     if file and file.get("family", family) != family:
         raise ConfigError(f"config file is for '{file['family']}', not '{family}'")
     cli = {"data": dict(data or {}), "train": dict(train or {})}
-    return build_config(family, model_cls, cfg_cls, file=file, sets=parse_set(list(sets)), cli=cli)
+    name, values = profile(family, data_info) if data_info is not None else (None, None)
+    return dataclasses.replace(build_config(family, model_cls, cfg_cls, file=file, sets=parse_set(list(sets)),
+                                            cli=cli, kind=values), defaults=name)
 
 
 def validate(cfg: RunConfig) -> None:
@@ -254,8 +259,7 @@ def validate(cfg: RunConfig) -> None:
     if t.budget is not None:
         parse_duration(t.budget)
     for k in ("steps", "images", "batch_size"):
-        v = getattr(t, k)
-        if v is not None and v <= 0:
+        if (v := getattr(t, k)) is not None and v <= 0:
             raise ConfigError(f"train.{k}: must be positive, got {v}")
     for k in ("warmup_steps", "sample_every", "checkpoint_every", "eval_every", "keep_checkpoints", "n_grid"):
         if getattr(t, k) < 0:
@@ -271,10 +275,7 @@ def validate(cfg: RunConfig) -> None:
     for f in dataclasses.fields(cfg.model) if dataclasses.is_dataclass(cfg.model) else ():
         # The families' integer options are sizes, counts and step numbers: one whose default is not
         # negative (a -1 default would be an "off" sentinel) may not be set negative.
-        if _negative(f.default):
-            continue
-        v = getattr(cfg.model, f.name)
-        if _negative(v):
+        if not _negative(f.default) and _negative(v := getattr(cfg.model, f.name)):
             raise ConfigError(f"model.{f.name}: sizes and counts cannot be negative, got {v}")
 
 
@@ -295,5 +296,5 @@ def config_from_json(d: dict) -> RunConfig:
         model = dict(model)
         model["diffusion"] = {k: model.pop(k) for k in list(model) if k not in own}
     return RunConfig(d["family"], update_dataclass(DataConfig(), d.get("data"), "data"),
-                     update_dataclass(TrainConfig(), d.get("train"), "train"),
-                     update_dataclass(model_cfg_cls(), model, "model"))
+                     update_dataclass(TrainConfig(), d.get("train"), "train"), update_dataclass(
+                         model_cfg_cls(), model, "model"), coerce_value(d.get("defaults"), str | None, "defaults"))

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from defaults_runs import classes_covered, modes_and_hq
 from genlab.data.dataset import DataInfo, Dataset
 from genlab.errors import ConfigError, NotAvailable
 from genlab.maths.interpolation import lerp as _lerp
@@ -143,29 +144,26 @@ def test_diagnostics_on_ring8():
     assert training_diagnostics(m, Dataset("x", "points", data.train, data.test, None), torch.Generator()) == {}
 
 
-def _train_ring8(seed: int, steps: int = 2500, batch: int = 256) -> tuple[int, float]:
-    """Non-saturating GAN on ring8 with the trainer's loop and an EMA copy; (modes covered, HQ share)."""
-    torch.manual_seed(seed)
-    data = _ring8(20000, seed)
-    m = GAN(GANConfig(loss="ns", latent_dim=16, g_width=128, d_width=128, lr_g=1e-3, lr_d=1e-3), data.info)
-    ema = copy.deepcopy(m).requires_grad_(False)
-    opts = _optimizers(m)
-    for step in range(steps):
-        _iteration(m, opts, lambda: data.train[torch.randint(0, data.train.shape[0], (batch,))],
-                   TrainState(step, step / steps))
-        with torch.no_grad():
-            for e, p in zip(ema.parameters(), m.parameters(), strict=True):
-                e.lerp_(p, 1 - 0.99)
-    d = training_diagnostics(ema, data, torch.Generator().manual_seed(0))
-    return int(d["modes_covered"]), d["hq_share"]
+def test_default_gan_covers_ring8(tmp_path):
+    # `genlab train gan --data ring8` as a user gets it (profile gan/points), for 1500 steps of the ~4000-8000 it
+    # makes in compare's 70 s. Measured (benchmarks/results/defaults.md, tests below): all 8 modes, high-quality
+    # share ~0.9 from 1000 steps on; the former defaults (latent 64, EMA 0.999) covered 0 modes here.
+    covered, hq = modes_and_hq("gan", "ring8", seed=0, steps=1500, run_dir=tmp_path)
+    assert covered == 8 and hq >= 0.5
 
 
-def test_nonsaturating_gan_covers_ring8():
-    # Measured (EMA G, 2000 samples, 2500 steps): seeds 0-5 cover 6, 8, 7, 8, 8, 8 of 8 modes with HQ share
-    # 0.65-0.83; seed 4 gives 8 / 0.83. A collapsed or broken GAN covers 1-2 modes with HQ share ~0.
-    # About 13 s on one uncontended CPU thread.
-    covered, hq = _train_ring8(seed=4)
-    assert covered >= 6 and hq >= 0.5
+@pytest.mark.slow
+@pytest.mark.parametrize("data,steps,least", [("ring8", 3000, 8), ("grid25", 4000, 20)])
+def test_default_gan_on_mixtures_over_seeds(tmp_path, data, steps, least):
+    """The mark of issue 15 in 2 of 3 seeds, at about half the steps compare's 70 s gives on a quiet 2-core CPU."""
+    runs = [modes_and_hq("gan", data, seed, steps, tmp_path / f"seed{seed}") for seed in range(3)]
+    assert sum(c >= least and hq >= 0.5 for c, hq in runs) >= 2, runs
+
+
+@pytest.mark.slow
+def test_default_gan_covers_the_digit_classes(tmp_path):
+    covered = [classes_covered("gan", seed, 1500, tmp_path / f"seed{seed}") for seed in range(3)]
+    assert min(covered) >= 8, covered
 
 
 def test_state_dict_round_trip_with_spectral_norm():

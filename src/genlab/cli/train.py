@@ -100,9 +100,12 @@ def _train(a: argparse.Namespace, stop, where: dict) -> int:
     else:
         check_output_dir(Path(a.out), "--out")
     resume = cfg is not None and (run_dir / "checkpoints" / "latest.json").is_file()
-    if cfg is None:
+    fresh = cfg is None
+    if fresh:  # every key checked before the data is read; then the defaults for this kind of data
         cfg = run_config(a.family, file=file, sets=a.set, data=data, train=train)
     dataset = load_data_from_config(cfg.data)
+    if fresh:
+        cfg = run_config(a.family, file=file, sets=a.set, data=data, train=train, data_info=dataset.info)
     if run_dir is None:
         run_dir = where["run"] = new_run_dir(a.out, run_name(a.family, cfg.data.name))
     trainer = Trainer(cfg, dataset, run_dir, resume=resume, progress=not a.quiet, stop=stop)
@@ -118,6 +121,8 @@ def _train(a: argparse.Namespace, stop, where: dict) -> int:
     if main:
         print(f"trained {a.family} for {result.step} steps ({result.images_seen} images, {result.seconds:.1f} s) "
               f"-> {run_dir}")
+        if result.diagnosis:
+            print(result.diagnosis)
     return 0
 
 

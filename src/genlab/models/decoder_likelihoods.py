@@ -175,12 +175,12 @@ def resolve_likelihood_name(name: str, kind: str, levels: int | None) -> str:
 
 
 def make_likelihood(name: str, levels: int | None, sigma: float = 0.1,
-                    sigma_per_dim: bool = False) -> DecoderLikelihood:
+                    sigma_per_dim: bool = False, sigma_init: float = 1.0) -> DecoderLikelihood:
     """Build a resolved likelihood by name; checks that the data suit it."""
     if name == "gaussian":
         return FixedGaussian(sigma)
     if name == "gaussian_learned":
-        return LearnedGaussian(per_dim=sigma_per_dim)
+        return LearnedGaussian(per_dim=sigma_per_dim, init_sigma=sigma_init)
     if name == "logistic":
         return DiscretizedLogistic(levels)
     if name == "bernoulli":

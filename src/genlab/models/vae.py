@@ -34,6 +34,7 @@ class VAEConfig:
     likelihood: str = "auto"  # auto | gaussian | gaussian_learned | logistic | bernoulli
     sigma: float = 0.1  # fixed decoder std of the 'gaussian' likelihood
     sigma_per_dim: bool = False  # gaussian_learned: per-dimension log sigma from the decoder, else one global
+    sigma_init: float = 1.0  # gaussian_learned: the global sigma's starting value
     beta: float = 1.0  # weight on the KL term (Higgins et al. 2017)
     kl_warmup_steps: int = 0  # linear KL annealing from 0 to beta over this many steps
     channels: int | None = None  # conv base width
@@ -77,7 +78,9 @@ class VAE(GenerativeModel):
             raise ConfigError(f"vae: iwae_k must be >= 1, got {config.iwae_k}")
         name = resolve_likelihood_name(config.likelihood, info.kind, info.levels)
         self.likelihood_name = name
-        self.likelihood = make_likelihood(name, info.levels, config.sigma, config.sigma_per_dim)
+        if config.sigma_init <= 0:
+            raise ConfigError(f"vae: sigma_init must be > 0, got {config.sigma_init}")
+        self.likelihood = make_likelihood(name, info.levels, config.sigma, config.sigma_per_dim, config.sigma_init)
         p = self.likelihood.params_per_dim
         if info.kind == "image":
             c, h, w = info.shape

@@ -16,3 +16,13 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
     if dim % 2:
         emb = torch.cat([emb, torch.zeros_like(emb[:, :1])], dim=-1)
     return emb
+
+
+def fourier_features(x: torch.Tensor, octaves: int) -> torch.Tensor:
+    """[B, D] -> [B, D * (1 + 2 * octaves)]: x with sin and cos of 2^k pi x for k < octaves (the positional
+    encoding of NeRF, Mildenhall et al. 2020, eq. 4), so an MLP resolves detail down to 2^-octaves of the range."""
+    if octaves <= 0:
+        return x
+    freqs = math.pi * 2.0 ** torch.arange(octaves, device=x.device, dtype=x.dtype)  # [L]
+    args = (x[:, :, None] * freqs).flatten(1)  # [B, D * L]
+    return torch.cat([x, torch.sin(args), torch.cos(args)], dim=1)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.nn.embeddings import timestep_embedding
+from genlab.nn.embeddings import fourier_features, timestep_embedding
 
 
 class _Block(nn.Module):
@@ -22,21 +22,23 @@ class _Block(nn.Module):
 
 
 class MLPDenoiser(nn.Module):
-    """Input projection, `depth` residual blocks each told the time embedding, output projection."""
+    """Input projection (of x, or of its Fourier features when `octaves` > 0), `depth` residual blocks each told
+    the time embedding, output projection."""
 
     def __init__(
-        self, in_dim: int = 2, out_dim: int = 2, hidden: int = 128, depth: int = 4, emb_dim: int = 64
+        self, in_dim: int = 2, out_dim: int = 2, hidden: int = 128, depth: int = 4, emb_dim: int = 64,
+        octaves: int = 0,
     ):
         super().__init__()
-        self.emb_dim = emb_dim
+        self.emb_dim, self.octaves = emb_dim, octaves
         self.time_mlp = nn.Sequential(nn.Linear(emb_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
-        self.inp = nn.Linear(in_dim, hidden)
+        self.inp = nn.Linear(in_dim * (1 + 2 * max(octaves, 0)), hidden)
         self.blocks = nn.ModuleList(_Block(hidden) for _ in range(depth))
         self.out = nn.Sequential(nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, out_dim))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         emb = F.silu(self.time_mlp(timestep_embedding(t, self.emb_dim).to(x.dtype)))  # [B, hidden]
-        h = self.inp(x)
+        h = self.inp(fourier_features(x, self.octaves))
         for block in self.blocks:
             h = block(h, emb)
         return self.out(h)

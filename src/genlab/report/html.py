@@ -81,7 +81,9 @@ def claims_table(results: dict) -> str:
         v = row["verdict"]
         out.append(f"<tr><th>{escape(row['title'])}</th><td>{metrics}</td>{cells}"
                    f"<td class='claim'>{escape(row['claim'])}</td>"
-                   f"<td><span class='verdict {v.replace(' ', '-')}'>{escape(v)}</span>{_comparisons(row)}</td></tr>")
+                   f"<td><span class='verdict {v.replace(' ', '-')}'>{escape(v)}</span>"
+                   + (f"<p class='diag'><b>{escape(row['diagnosis'])}</b></p>" if row.get("diagnosis") else "")
+                   + f"{_comparisons(row)}</td></tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
 

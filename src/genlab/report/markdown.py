@@ -33,7 +33,8 @@ def render_markdown(results: dict, figure_files: dict[str, tuple[str, str]],
         keys = [m["key"] for m in row["metrics"]]
         cells = [" <br> ".join(_md(cell_text(row["cells"][f][k], k, False)) for k in keys) for f in fams]
         out.append(f"| {_md(row['title'])} | {' <br> '.join(_md(_head(k)) for k in keys)} | " + " | ".join(cells)
-                   + f" | {_md(row['claim'])} | **{row['verdict']}**: {_md(row['because'])} |")
+                   + f" | {_md(row['claim'])} | **{row['verdict']}**: "
+                   + (f"**{_md(row['diagnosis'])}** " if row.get("diagnosis") else "") + f"{_md(row['because'])} |")
     out += ["", INTERVAL_NOTE, "", "## Recommendation", ""]
     out += [f"- {r['text']}" for r in results.get("recommendation", [])] or ["- No metric to base it on."]
     tab, floor = results["metrics"], results.get("floor", {})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from genlab.report.cells import table
 from genlab.report.claims import claim_rows
+from genlab.report.collapse import collapse_item
 from genlab.report.recommend import recommend
 from genlab.report.schema import (
     Curves,
@@ -76,13 +77,20 @@ def build_results(per_family: PerFamily, *, curves: Curves | None = None,
     families = _ordered(list(per_family))
     tab = table(per_family)
     tab = {f: tab[f] for f in families}
+    rows, rec = claim_rows(tab, families), recommend(tab, quality_vs_steps, tolerance)
+    collapse = collapse_item({f: per_family[f] for f in families})
+    if collapse:  # said in words beside the numbers: in the mode-collapse row, and after fidelity in the recommendation
+        for row in rows:
+            if row["axis"] == "mode_collapse":
+                row["diagnosis"] = collapse["text"]
+        rec.insert(1 if rec and rec[0]["topic"] == "fidelity" else 0, collapse)
     return {
         "schema": SCHEMA,
         "meta": dict(meta or {}),
         "families": families,
         "floor": floor,
-        "rows": claim_rows(tab, families),
-        "recommendation": recommend(tab, quality_vs_steps, tolerance),
+        "rows": rows,
+        "recommendation": rec,
         "metrics": tab,
         "per_seed": {f: per_family[f] for f in families},
         "curves": dict(curves or {}),

@@ -31,7 +31,7 @@ from genlab.train.checkpoint import (
     save_checkpoint,
 )
 from genlab.train.config_file import write_config_file
-from genlab.train.diagnostics import training_diagnostics
+from genlab.train.diagnostics import collapsed, diagnosis_line, training_diagnostics
 from genlab.train.distributed import all_finite, any_rank, barrier, init_distributed
 from genlab.train.ema import make_ema, update_ema
 from genlab.train.logger import MetricsLogger
@@ -48,6 +48,7 @@ class TrainResult:
     images_seen: int
     seconds: float
     last_losses: dict[str, float]
+    diagnosis: str | None = None  # the end-of-run diagnostics in one line (2-D mixtures), collapse said in words
 
 
 class Trainer:
@@ -99,6 +100,7 @@ class Trainer:
         self.last_checkpoint: Path | None = None
         self.running: dict[str, list[float]] = {}  # loss terms since the last log line (checkpointed with the run)
         self.last_losses: dict[str, float] = {}
+        self.diag: tuple[int, dict[str, float]] | None = None  # (step, the last diagnostics logged)
         if resume:
             self._resume()
         # a run resumed with its budget used up: its end-of-run files were written before its last checkpoint
@@ -209,7 +211,17 @@ class Trainer:
             self.outer_bar.reset(total=round(self.budget.total))
             self.outer_bar.update(round(self.budget.total))
         self.logger.close()
-        return TrainResult(self.run_dir, self.step, self.images_seen, self.elapsed, self.last_losses)
+        note = diagnosis_line(self.cfg.family, *self.diag) if self.diag and self.diag[0] == self.step else None
+        return TrainResult(self.run_dir, self.step, self.images_seen, self.elapsed, self.last_losses, note)
+
+    def _diagnose(self) -> None:
+        """Log the family diagnostics (diag/*, with diag/collapsed = 1 when fewer than half the modes are covered)."""
+        g = torch.Generator(self.device).manual_seed(self.cfg.train.seed)
+        diag = training_diagnostics(self.ema, self.data, g)
+        if diag:
+            diag["collapsed"] = float(collapsed(diag["modes_covered"], diag["modes_total"]))
+            self.logger.log(self.step, {f"diag/{k}": v for k, v in diag.items()})
+            self.diag = (self.step, diag)
 
     def _fit(self) -> None:
         t = self.cfg.train
@@ -253,11 +265,8 @@ class Trainer:
                 self.logger.log(self.step, {**self.last_losses, "images_seen": self.images_seen,
                                             "time": self.elapsed, "lr_factor": lr_factor})
                 bar.set_postfix({k: f"{v:.4g}" for k, v in list(self.last_losses.items())[:4]}, refresh=False)
-            if t.eval_every and self.step % t.eval_every == 0 and self.dist.is_main:
-                g = torch.Generator(self.device).manual_seed(t.seed)
-                diag = training_diagnostics(self.ema, self.data, g)
-                if diag:
-                    self.logger.log(self.step, {f"diag/{k}": v for k, v in diag.items()})
+            if self.dist.is_main and t.eval_every and (self.step % t.eval_every == 0 or done):
+                self._diagnose()  # also at the last step: the end-of-run verdict on collapse
             if t.sample_every and self.step % t.sample_every == 0:
                 self.save_samples(f"step-{self.step:08d}")
             self._run_probes()

@@ -40,6 +40,7 @@ class DDPMConfig:
     dropout: float = 0.0
     hidden: int = 128  # MLP denoiser width (points)
     depth: int = 4  # MLP denoiser residual blocks (points)
+    octaves: int = 0  # MLP denoiser (points): Fourier features of x at 2^k pi, k < octaves (0 = x alone)
     # Default sampler: "ddpm" | "ddim" | "dpm_solver" | "sde_dpm_solver". The stochastic SDE-DPM-Solver++(2M) at
     # 20 steps matched 1000-step ancestral sampling (FD 3.20 vs 3.33) where the ODE samplers lagged far behind on
     # short-budget networks (DDIM-50 27.9, DPM-Solver++ 20 21.6; benchmarks/results/samplers.md). DDIM stays the
@@ -114,7 +115,7 @@ class DDPM(GenerativeModel):
             from genlab.nn.mlp_denoiser import MLPDenoiser
 
             D = info.shape[0]
-            self.net = MLPDenoiser(D, D * (2 if learned else 1), c.hidden, c.depth)
+            self.net = MLPDenoiser(D, D * (2 if learned else 1), c.hidden, c.depth, octaves=c.octaves)
         else:
             raise ConfigError(f"ddpm: unsupported data kind '{info.kind}'")
 
