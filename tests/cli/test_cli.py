@@ -21,12 +21,18 @@ def test_train_sample_evaluate_gan_on_ring8(tmp_path, capsys):
     assert {"config.json", "metrics.jsonl", "checkpoints", "samples"} <= {p.name for p in run.iterdir()}
     log = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert any("diag/modes_covered" in r for r in log)  # mode-collapse diagnostics logged during training
+    assert log[-1]["step"] == 6 and log[-1]["diag/collapsed"] == 1.0  # and at the end: 6 steps cover no mode
+    assert "MODE COLLAPSE: gan at step 6: 0 of 8 modes covered" in capsys.readouterr().out
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["defaults"] == "gan/points" and cfg["model"]["latent_dim"] == 2  # the 2-D points profile
+    assert cfg["train"]["batch_size"] == 64  # --set wins over the profile
     assert main(["sample", str(run), "--n", "10", "--out", str(tmp_path / "s.npz")]) == 0
     pts = np.load(tmp_path / "s.npz")["samples"]
     assert pts.shape == (10, 2) and pts.dtype == np.float32
     assert main(["sample", str(run), "--n", "10", "--out", str(tmp_path / "t.npz"), "--truncation", "0.5"]) == 0
     assert main(["evaluate", str(run), "--n", "200", "--device", "cpu"]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
+    assert "modes covered" in capsys.readouterr().out
     assert metrics["mode_collapse"]["modes_total"] == 8
     assert 0 <= metrics["mode_collapse"]["modes_covered"] <= 8
     assert metrics["likelihood"]["available"] is False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from genlab.cli.options import add_sampling_args, sampling_options_from_args
 
@@ -27,4 +29,18 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
                        inception_weights=a.inception_weights, sample_options=sampling_options_from_args(a),
                        dinov2=a.dinov2)
     print(f"metrics -> {out}")
+    note = coverage_line(json.loads(Path(out).read_text()).get("mode_collapse", {}))
+    if note:
+        print(note)
     return 0
+
+
+def coverage_line(mc: dict) -> str | None:
+    """'8 of 8 modes covered', or the same said as collapse when fewer than half the modes or classes are covered."""
+    from genlab.train.diagnostics import collapsed
+
+    for what, key, total in (("modes", "modes_covered", "modes_total"), ("classes", "classes_covered", "num_classes")):
+        if isinstance(mc.get(key), int | float) and mc.get(total):
+            text = f"{mc[key]:.0f} of {mc[total]:.0f} {what} covered"
+            return f"MODE COLLAPSE: {text}: fewer than half the {what}" if collapsed(mc[key], mc[total]) else text
+    return None
