@@ -37,6 +37,7 @@ from genlab.models.registry import families_for
 from genlab.report.inputs import collect_inputs
 from genlab.report.results import build_results
 from genlab.report.write import write_report
+from genlab.train.config_file import read_config_file
 from genlab.train.preempt import StopSignal
 from genlab.train.trainer import Trainer
 
@@ -108,6 +109,13 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
     spec.device = device = resolve_device(spec.device)  # resolved once: every run and evaluation gets this device
     for f in spec.families:  # fail fast on bad overrides, before any training
         run_config_of(spec, f, 0)
+        for seed in range(spec.seeds):  # a re-run must not mix conditional and unconditional runs in one report
+            run_dir = spec.out / "runs" / f"{f}-seed{seed}"
+            if (run_dir / "config.json").is_file() and \
+                    bool(getattr(read_config_file(run_dir).model, "conditional", False)) != spec.conditional:
+                kind = "an unconditional" if spec.conditional else "a conditional"
+                raise ConfigError(f"{run_dir} holds {kind} run: give --conditional as it was first given, or "
+                                  "another --out")
     spec.out.mkdir(parents=True, exist_ok=True)
     spaces, _ = feature_spaces(data, dataset_fingerprint(data), device, spec.progress)
     curve_space = spaces[0]  # the trained evaluator, or the pixel space for unlabelled images

@@ -45,3 +45,11 @@ def test_the_report_draws_fidelity_against_diversity(compare_out):
     html = (compare_out / "report.html").read_text()
     assert "Fidelity against diversity (conditional models)" in html
     assert "class accuracy" in (compare_out / "report.md").read_text()
+
+
+def test_a_rerun_without_conditional_is_refused_before_training(compare_out, capsys):
+    before = {p: p.stat().st_mtime for p in (compare_out / "runs").glob("*/metrics.json")}
+    assert main(["compare", "--data", "ring8", "--families", "vae,gan,ddpm", "--steps", "12",
+                 "--out", str(compare_out), *TINY]) == 2
+    assert "holds a conditional run" in capsys.readouterr().err
+    assert before == {p: p.stat().st_mtime for p in (compare_out / "runs").glob("*/metrics.json")}
