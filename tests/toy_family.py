@@ -39,7 +39,7 @@ class Toy(GenerativeModel):
     def plan(self, state):
         return ["enc", "dec"] if self.config.two_groups else ["main"]
 
-    def forward(self, group, batch, state):
+    def forward(self, group, batch, state, labels=None):
         x = batch.flatten(1)
         if self.config.noise:
             x = x + self.config.noise * torch.randn_like(x)

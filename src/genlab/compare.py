@@ -4,7 +4,9 @@ Each (family, seed) trains into OUT/runs/<family>-seed<S>/ and is evaluated into
 that file is written last, so its presence marks the run finished. A re-run with the same --out
 skips finished runs, resumes unfinished ones from their last checkpoint (from step 0 before the first)
 and redoes the extras and evaluation of a run stopped after training: killed at any moment, a compare
-re-run ends with the report an uninterrupted one writes (timings aside).
+re-run ends with the report an uninterrupted one writes (timings aside). With `conditional`, every family trains
+class-conditionally and seed 0 also writes knob_curve.json: fidelity against diversity as the family turns its own
+knob (guidance, truncation, temperature), which the report draws as one figure.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from genlab.errors import ConfigError, NotAvailable
 from genlab.evaluation.curves import quality_probe, quality_vs_steps
 from genlab.evaluation.elbo_view import elbo_view
 from genlab.evaluation.evaluator import Evaluator
+from genlab.evaluation.knobs import knob_curve
 from genlab.evaluation.run import evaluate_run
 from genlab.evaluation.sample_metrics import splits
 from genlab.evaluation.spaces import feature_spaces
@@ -35,6 +38,7 @@ from genlab.models.registry import families_for
 from genlab.report.inputs import collect_inputs
 from genlab.report.results import build_results
 from genlab.report.write import write_report
+from genlab.train.config_file import read_config_file
 from genlab.train.preempt import StopSignal
 from genlab.train.trainer import Trainer
 
@@ -60,6 +64,7 @@ class CompareSpec:
     step_grid: dict[str, tuple[int, ...]] | None = None  # sampler -> step counts (default: STEP_GRID)
     progress: bool = True
     dinov2: str | None = None  # a local DINOv2 model folder: FD-DINOv2 as a third feature space
+    conditional: bool = False  # every family class-conditional, plus the fidelity-diversity knob curves
 
     def budget_fields(self) -> dict:
         given = {k: v for k, v in (("budget", self.budget), ("steps", self.steps), ("images", self.images))
@@ -70,16 +75,20 @@ class CompareSpec:
 def run_config_of(spec: CompareSpec, family: str, seed: int, info: DataInfo):
     """The run config of one (family, seed): the same config API as `genlab train` (with the defaults for the
     kind of data `info` describes), FAMILY. prefix aside."""
-    return run_config(family, sets=family_sets(spec.sets, family),
+    sets = family_sets(spec.sets, family) + (["model.conditional=true"] if spec.conditional else [])
+    return run_config(family, sets=sets,
                       data={"name": spec.data, **({"data_dir": spec.data_dir} if spec.data_dir else {})},
                       train={**spec.budget_fields(), "seed": seed, "device": str(spec.device)}, data_info=info)
 
 
 def family_extras(model, data, evaluator, ref: torch.Tensor, run_dir: Path, n: int, grid: dict | None = None,
                   n_elbo: int = 64) -> None:
-    """Write quality_vs_steps.json, elbo_view.json and the editing panels where the family has them."""
+    """Write quality_vs_steps.json, elbo_view.json, knob_curve.json (conditional runs) and the editing panels where
+    the family has them."""
     if "steps" in model.sample_options():
         atomic_write_json(run_dir / "quality_vs_steps.json", quality_vs_steps(model, data, evaluator, ref, n, grid))
+    if model.conditional:
+        atomic_write_json(run_dir / "knob_curve.json", knob_curve(model, data, evaluator, ref, n))
     try:
         atomic_write_json(run_dir / "elbo_view.json", elbo_view(model, data, n_elbo))
     except NotAvailable:
@@ -102,6 +111,13 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
     spec.device = device = resolve_device(spec.device)  # resolved once: every run and evaluation gets this device
     for f in spec.families:  # fail fast on bad overrides, before any training
         run_config_of(spec, f, 0, data.info)
+        for seed in range(spec.seeds):  # a re-run must not mix conditional and unconditional runs in one report
+            run_dir = spec.out / "runs" / f"{f}-seed{seed}"
+            if (run_dir / "config.json").is_file() and \
+                    bool(getattr(read_config_file(run_dir).model, "conditional", False)) != spec.conditional:
+                kind = "an unconditional" if spec.conditional else "a conditional"
+                raise ConfigError(f"{run_dir} holds {kind} run: give --conditional as it was first given, or "
+                                  "another --out")
     spec.out.mkdir(parents=True, exist_ok=True)
     spaces, _ = feature_spaces(data, dataset_fingerprint(data), device, spec.progress)
     curve_space = spaces[0]  # the trained evaluator, or the pixel space for unlabelled images
@@ -149,7 +165,8 @@ def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
             "n_test": len(data.test), "seeds": spec.seeds,
             "budget": "per family: " + ", ".join(f"{v} {k}" if k != "budget" else f"{v} wall clock"
                                                  for k, v in spec.budget_fields().items()),
-            "families": list(spec.families), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "families": list(spec.families), **({"conditional": True} if spec.conditional else {}),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"),
             "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "
                        f"{'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'CPU'}",
             "torch": torch.__version__}

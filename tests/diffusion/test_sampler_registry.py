@@ -45,7 +45,8 @@ def test_a_registered_sampler_runs_through_the_model_and_generation(registered):
 
 
 def test_the_command_line_takes_the_new_option(registered):
-    a = argparse.Namespace(sampler="scaled_ddim", sample_steps=None, eta=None, truncation=None, temperature=None,
+    a = argparse.Namespace(sampler="scaled_ddim", sample_steps=None, eta=None, guidance=None, truncation=None,
+                           temperature=None,
                            sampler_option=["gain=0.5"])
     opts = sampling_options_from_args(a)
     assert opts["gain"] == 0.5 and isinstance(opts["gain"], float)

@@ -35,15 +35,15 @@ class NoisyCopies(GenerativeModel):
         nll = 0.5 * (x.flatten(1) ** 2 + math.log(2 * math.pi)).sum(1)
         return nll / (x[0].numel() * math.log(2))
 
-    def encode(self, x):
+    def encode(self, x, labels=None):
         if not self.encoder:
             raise NotAvailable("fake: no encoder")
         return x.flatten(1)
 
-    def decode(self, z):
+    def decode(self, z, labels=None):
         return z.reshape(-1, *self.pool.shape[1:])
 
-    def interpolate(self, x_a, x_b, steps=8, mode="lerp"):
+    def interpolate(self, x_a, x_b, steps=8, mode="lerp", labels=None):
         t = torch.linspace(0, 1, steps).reshape(-1, *[1] * x_a.dim())
         return x_a[None] + t * (x_b - x_a)[None]
 
@@ -100,9 +100,10 @@ def test_evaluate_images_returns_every_metric(digits, digits_evaluator):
         assert space["floor"]["fd"] < fid["fd"]  # noisy copies are worse than real data in every space
     assert out["protocol"]["reference_split"] == "train" and out["protocol"]["n_reference"] == len(digits.train)
     skip = ("protocol", "evaluator", "spaces", "spaces_unavailable")  # strings and records, checked above
+    assert out["likelihood"].pop("bound_on") == "-log p(x)"  # an unconditional model: a bound on -log p(x)
     for name, v in _leaves({k: v for k, v in out.items() if k not in skip}):
         if isinstance(v, dict):  # unavailable here: Inception (no weights), peak memory (CPU has no resettable peak)
-            assert name in ("inception", "cost.peak_memory_bytes") and v["reason"]
+            assert name in ("inception", "cost.peak_memory_bytes", "conditional") and v["reason"]
         elif isinstance(v, list):
             assert all(math.isfinite(x) for x in v), name
         else:

@@ -55,3 +55,14 @@ def test_fewest_steps_within_ten_percent():
     assert "10x fewer steps than 1,000" in rec["stepsddim"]["text"]
     # ddpm: FD = 3 + 300/s; best 3.3 at 1000; s >= 300 / 0.63 = 476.2 -> 500 steps
     assert rec["stepsddpm"]["values"]["steps"] == 500
+
+
+def test_fewest_steps_uses_the_intervals_when_points_have_standard_errors():
+    from genlab.report.recommend import fewest_steps
+
+    qvs = {"ddpm": {"ddim": [[10, 6.0, 0.01, 0.5], [20, 4.2, 0.01, 0.5], [50, 3.5, 0.01, 0.3],
+                             [100, 3.1, 0.01, 0.3]]}}
+    # best 3.1 (se 0.3): 20 steps overlap it (4.2 - 3.1 = 1.1 <= 1.96 (0.5 + 0.3) = 1.57), 10 steps do not (2.9)
+    r = fewest_steps(qvs)[0]
+    assert r["values"]["steps"] == 20 and "its interval overlaps the best's" in r["text"]
+    assert "FD 4.2 ± 0.98" in r["text"]

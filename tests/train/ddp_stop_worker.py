@@ -40,3 +40,8 @@ try:
 except Stopped as e:
     result = {"step": trainer.step, "message": str(e), "exit_code": e.exit_code}
 (out / f"stopped-rank{rank}.json").write_text(json.dumps(result))
+# leave the process group together: a rank that exits while the other still holds gloo's sockets can abort
+# ("terminate called without an active exception") under load
+if torch.distributed.is_initialized():
+    torch.distributed.barrier()
+    torch.distributed.destroy_process_group()

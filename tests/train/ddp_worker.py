@@ -20,3 +20,7 @@ trainer = Trainer(cfg, toy_dataset(), out / "run", progress=False, device="cpu")
 trainer.fit()
 rank = int(os.environ.get("RANK", "0"))
 save_file({k: v.contiguous() for k, v in trainer.model.state_dict().items()}, str(out / f"rank{rank}.safetensors"))
+# leave the process group together (a rank exiting while the other still holds gloo's sockets can abort)
+if torch.distributed.is_initialized():
+    torch.distributed.barrier()
+    torch.distributed.destroy_process_group()

@@ -29,6 +29,9 @@ def add_parser(sub) -> None:
     e.add_argument("--factor", type=int, default=2, help="superres: upscaling factor")
     e.add_argument("--steps", type=int, help="sampling steps (default: the model's)")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--label", type=int, help="conditional runs: the class every edited image is steered to "
+                   "(default: the null class, i.e. unconditional)")
+    e.add_argument("--guidance", type=float, default=0.0, help="conditional runs: classifier-free guidance weight")
     e.add_argument("--device", default="auto")
     e.set_defaults(func=cmd_edit)
 
@@ -102,6 +105,11 @@ def cmd_edit(a: argparse.Namespace) -> int:
         opts["sigma"] = a.sigma
     else:
         opts["factor"] = a.factor
+    if a.label is not None or a.guidance:
+        if not model.conditional:
+            raise ConfigError(f"--label and --guidance need a conditional run; {a.run} is unconditional")
+        opts["guidance"] = a.guidance
+        opts["labels"] = model.sample_labels(len(x), [a.label] * len(x)) if a.label is not None else None
     g = torch.Generator(device).manual_seed(a.seed)
     with torch.no_grad():
         y = apply_edit(model, a.task, x.to(device), g, **opts)

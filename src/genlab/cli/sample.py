@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from genlab.cli.options import add_sampling_args, sampling_options_from_args
+from genlab.cli.options import add_label_args, add_sampling_args, labels_from_args, sampling_options_from_args
 
 
 def add_parser(sub) -> None:
     s = sub.add_parser("sample", help="draw samples from a trained run",
                        description="Save samples as 8-bit PNGs in a folder or one uint8 array in .npz "
                        "(2-D data: float coordinates in the data's own units). Image k depends on --seed "
-                       "alone, not on --batch-size or --n.")
+                       "alone, not on --batch-size or --n; a conditional run's image k has label k mod K (or the "
+                       "(k mod n)-th of --labels) and is the same image whatever the batch.")
     s.add_argument("run", help="run folder")
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--out", required=True, help="FILE.npz or a folder for PNGs")
@@ -20,13 +21,14 @@ def add_parser(sub) -> None:
     s.add_argument("--batch-size", type=int, default=256)
     s.add_argument("--device", default="auto")
     add_sampling_args(s)
+    add_label_args(s)
     s.set_defaults(func=cmd_sample)
 
 
 def cmd_sample(a: argparse.Namespace) -> int:
     from genlab.device import resolve_device
     from genlab.errors import ConfigError
-    from genlab.evaluation.generate import check_sample_options, generate
+    from genlab.evaluation.generate import check_sample_options, generate, label_cycle
     from genlab.runs import load_run
     from genlab.visual import check_samples_out, save_samples
 
@@ -35,7 +37,8 @@ def cmd_sample(a: argparse.Namespace) -> int:
     model, cfg, info, _ = load_run(a.run, resolve_device(a.device))
     check_samples_out(Path(a.out), info)  # before sampling, which may take long
     opts = check_sample_options(model, sampling_options_from_args(a))
-    x = generate(model, a.n, seed=a.seed, batch_size=a.batch_size, progress=True, **opts)
+    labels = label_cycle(model, labels_from_args(a))  # checked before sampling too
+    x = generate(model, a.n, seed=a.seed, batch_size=a.batch_size, progress=True, labels=labels, **opts)
     out = save_samples(x, Path(a.out), info)
     print(f"{a.n} samples -> {out}")
     return 0

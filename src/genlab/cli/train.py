@@ -34,6 +34,8 @@ def add_parser(sub) -> None:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--out", default="runs", help="folder of run folders (default: runs)")
     t.add_argument("--seed", type=int)
+    t.add_argument("--conditional", action="store_true", help="class-conditional model (model.conditional=true): "
+                   "needs data with labels; sample with --label K, diffusion also with --guidance W")
     t.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
     t.add_argument("--resume", nargs="?", const="latest", metavar="RUN",
                    help="continue a run from its last checkpoint (from step 0 if it has none yet): its folder, or "
@@ -102,10 +104,13 @@ def _train(a: argparse.Namespace, stop, where: dict) -> int:
     resume = cfg is not None and (run_dir / "checkpoints" / "latest.json").is_file()
     fresh = cfg is None
     if fresh:  # every key checked before the data is read; then the defaults for this kind of data
-        cfg = run_config(a.family, file=file, sets=a.set, data=data, train=train)
+        sets = [*a.set, "model.conditional=true"] if a.conditional else a.set  # the flag wins over --set
+        cfg = run_config(a.family, file=file, sets=sets, data=data, train=train)
     dataset = load_data_from_config(cfg.data)
     if fresh:
-        cfg = run_config(a.family, file=file, sets=a.set, data=data, train=train, data_info=dataset.info)
+        cfg = run_config(a.family, file=file, sets=sets, data=data, train=train, data_info=dataset.info)
+    if getattr(cfg.model, "conditional", False) and (dataset.train_labels is None or not dataset.num_classes):
+        raise ConfigError(f"--conditional (model.conditional) needs data with class labels; '{dataset.name}' has none")
     if run_dir is None:
         run_dir = where["run"] = new_run_dir(a.out, run_name(a.family, cfg.data.name))
     trainer = Trainer(cfg, dataset, run_dir, resume=resume, progress=not a.quiet, stop=stop)

@@ -49,7 +49,8 @@ class DataInfo:
         checks = {
             "name": isinstance(d.get("name"), str),
             "kind and shape": image or (d.get("kind") == "points" and shape == [2]),
-            "levels": d.get("levels") is None or (_ints([d.get("levels")], 1) and d["levels"] >= 2),
+            # levels is required: a missing key would silently turn discrete data continuous (bits/dim changes)
+            "levels": "levels" in d and (d["levels"] is None or (_ints([d["levels"]], 1) and d["levels"] >= 2)),
             "num_classes": d.get("num_classes") is None or (_ints([d["num_classes"]], 1) and d["num_classes"] >= 1),
             "scale": _finite([d.get("scale", 1.0)], 1),
             "offset": _finite(offset, 2),

@@ -1,6 +1,7 @@
 """Diffusion's editing tasks on a trained model. Edits sit above the models: they take a DDPM's denoiser,
 schedule and sampling grid, and for latent diffusion its encoder and decoder, and run the plain functions
-of this package (RePaint, SDEdit, denoising, ILVR)."""
+of this package (RePaint, SDEdit, denoising, ILVR). A conditional model's edits take `labels` [B] (the class each
+edited image should have; None: the null class) and a guidance weight, through the model's denoiser."""
 
 from __future__ import annotations
 
@@ -29,46 +30,46 @@ def pixel_ddpm(model, task: str) -> DDPM:
 
 @torch.no_grad()
 def inpaint_images(model, x: torch.Tensor, mask: torch.Tensor, generator=None, steps: int | None = None,
-                   jump_length: int = 10, resample: int = 10) -> torch.Tensor:
+                   jump_length: int = 10, resample: int = 10, labels=None, guidance: float = 0.0) -> torch.Tensor:
     """RePaint (mask 1 = keep) on images x [B, C, H, W] in [-1, 1]."""
     m = pixel_ddpm(model, "inpaint")
-    out = inpaint(m.denoiser(), m.process.alpha_bar, x, mask, m.sampling_grid(steps), jump_length, resample,
-                  generator, m.process.variance)
+    out = inpaint(m.denoiser(labels=labels, guidance=guidance), m.process.alpha_bar, x, mask, m.sampling_grid(steps),
+                  jump_length, resample, generator, m.process.variance)
     return out.clamp(-1, 1)
 
 
 @torch.no_grad()
 def img2img_images(model, x: torch.Tensor, strength: float = 0.5, generator=None,
-                   steps: int | None = None) -> torch.Tensor:
+                   steps: int | None = None, labels=None, guidance: float = 0.0) -> torch.Tensor:
     """SDEdit at `strength` with DDIM (the model's eta); latent diffusion edits the scaled latent of x."""
     if isinstance(model, LDM):
         d = model.diffusion
-        u = img2img(d.denoiser(clip_x0=False), d.process.alpha_bar, model.encode(x), strength,
-                    int(steps or d.config.steps), generator, "ddim", eta=d.config.eta)
+        u = img2img(d.denoiser(clip_x0=False, labels=labels, guidance=guidance), d.process.alpha_bar, model.encode(x),
+                    strength, int(steps or d.config.steps), generator, "ddim", eta=d.config.eta)
         return model.decode(u)
     m = pixel_ddpm(model, "img2img")
-    out = img2img(m.denoiser(), m.process.alpha_bar, x, strength, int(steps or m.config.steps), generator, "ddim",
-                  eta=m.config.eta)
+    out = img2img(m.denoiser(labels=labels, guidance=guidance), m.process.alpha_bar, x, strength,
+                  int(steps or m.config.steps), generator, "ddim", eta=m.config.eta)
     return out.clamp(-1, 1)
 
 
 @torch.no_grad()
 def denoise_images(model, x: torch.Tensor, sigma: float = 0.1, generator=None,
-                   steps: int | None = None) -> torch.Tensor:
+                   steps: int | None = None, labels=None, guidance: float = 0.0) -> torch.Tensor:
     """Remove Gaussian noise of std sigma by the ancestral chain from the matching step (all steps by default)."""
     m = pixel_ddpm(model, "denoise")
-    out = denoise(m.denoiser(), m.process.alpha_bar, x, sigma, steps, generator, "ddpm",
+    out = denoise(m.denoiser(labels=labels, guidance=guidance), m.process.alpha_bar, x, sigma, steps, generator, "ddpm",
                   variance=m.process.variance)
     return out.clamp(-1, 1)
 
 
 @torch.no_grad()
 def superres_images(model, x_low: torch.Tensor, factor: int = 2, generator=None,
-                    steps: int | None = None) -> torch.Tensor:
+                    steps: int | None = None, labels=None, guidance: float = 0.0) -> torch.Tensor:
     """ILVR super-resolution of low-resolution images x_low by `factor`."""
     m = pixel_ddpm(model, "superres")
-    out = superres(m.denoiser(), m.process.alpha_bar, x_low, factor, m.sampling_grid(steps), generator,
-                   m.process.variance)
+    out = superres(m.denoiser(labels=labels, guidance=guidance), m.process.alpha_bar, x_low, factor,
+                   m.sampling_grid(steps), generator, m.process.variance)
     return out.clamp(-1, 1)
 
 

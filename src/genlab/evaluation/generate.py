@@ -1,12 +1,15 @@
 """The one seeded generation function, and what the metrics see of its samples.
 
 Image k of seed s is drawn from its own random stream (rng.image_seeds(s, k, 1)), so it is the same image
-whatever the batch size or the number of images asked for (EDM's per-seed generation).
+whatever the batch size or the number of images asked for (EDM's per-seed generation). Labels are keyed per
+image too: image k of a conditional model has label labels[k mod len(labels)] (by default k mod K, an even
+split), so image k with label y_k is the same image in any batch.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from tqdm import tqdm
@@ -19,7 +22,8 @@ from genlab.models.base import GenerativeModel
 from genlab.rng import PerImageGenerator, image_seeds
 
 FLAGS = {"steps": "--steps", "truncation": "--truncation", "temperature": "--temperature", "eta": "--eta",
-         "sampler": "--sampler"}
+         "sampler": "--sampler", "guidance": "--guidance"}
+Labels = Sequence[int] | str | None  # a cycle of class labels (-1: the null class), "all", or None (the default)
 
 
 def check_sample_options(model: GenerativeModel, options: dict) -> dict:
@@ -27,6 +31,10 @@ def check_sample_options(model: GenerativeModel, options: dict) -> dict:
     given = {k: v for k, v in options.items() if v is not None}
     allowed = model.sample_options()
     for k in given:
+        if k == "guidance" and k not in allowed:
+            raise ConfigError(f"--guidance needs a class-conditional diffusion run (ddpm or ldm trained with "
+                              f"--conditional); this is {'a conditional' if model.conditional else 'an unconditional'} "
+                              f"{model.family} run")
         if k not in allowed:
             raise ConfigError(f"{FLAGS.get(k, k)} does not apply to a {model.family} run (its options: "
                               f"{', '.join(allowed) or 'none'})")
@@ -38,13 +46,37 @@ def batch_generator(device: torch.device, seed: int, batch_index: int) -> torch.
     return torch.Generator(device).manual_seed(seed * 1_000_003 + batch_index)
 
 
+def label_cycle(model: GenerativeModel, labels: Labels) -> list[int] | None:
+    """The labels images cycle through: None for an unconditional model (which refuses labels), else the given
+    ones, checked against the model's classes ("all" and None: 0..K-1, the even split)."""
+    if labels is None and not model.conditional:
+        return None
+    if not model.conditional:
+        raise ConfigError(f"--label: this {model.family} run is unconditional (train it with --conditional)")
+    cycle = list(range(model.info.num_classes)) if labels is None or labels == "all" else [int(v) for v in labels]
+    if not cycle:
+        raise ConfigError("--labels: give at least one label")
+    model.sample_labels(len(cycle), cycle)  # a ConfigError for a label out of range
+    return cycle
+
+
+def image_labels(cycle: list[int] | None, start: int, size: int) -> torch.Tensor | None:
+    """Labels [size] of images start..start+size-1: image k has cycle[k mod len(cycle)] (None: unconditional)."""
+    if cycle is None:
+        return None
+    return torch.tensor([cycle[k % len(cycle)] for k in range(start, start + size)], dtype=torch.long)
+
+
 @torch.no_grad()
 def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 256, progress: bool = False,
-             timing: dict | None = None, **options) -> torch.Tensor:
-    """n samples on CPU, [n, *shape], image k from its own seeded stream. With `timing` (a dict), its
-    'samples_per_second' is set from the batches after the first (a warm-up; all batches if there is one)."""
+             timing: dict | None = None, labels: Labels = None, **options) -> torch.Tensor:
+    """n samples on CPU, [n, *shape], image k from its own seeded stream and (conditional models) with label
+    image_labels(...)[k]. With `timing` (a dict), its 'samples_per_second' is set from the batches after the first
+    (a warm-up; all batches if there is one)."""
     if n <= 0:
         raise ConfigError(f"the number of samples must be positive, got {n}")
+    cycle = label_cycle(model, labels)
+    kw = {} if cycle is None else {"labels": None}  # unconditional families need not take labels
     device = next(model.parameters()).device
     n_batches = math.ceil(n / batch_size)
     bar = tqdm(total=n, desc=f"sampling {model.family}", disable=not progress or n_batches < 2, unit="img")
@@ -52,7 +84,9 @@ def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 25
     def one(b: int) -> torch.Tensor:
         start = b * batch_size
         size = min(batch_size, n - start)
-        x = model.sample(size, generator=PerImageGenerator(image_seeds(seed, start, size), device), **options)
+        if cycle is not None:
+            kw["labels"] = image_labels(cycle, start, size).to(device)
+        x = model.sample(size, generator=PerImageGenerator(image_seeds(seed, start, size), device), **kw, **options)
         bar.update(size)
         return x.detach().float().cpu()
 

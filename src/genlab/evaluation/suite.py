@@ -1,6 +1,8 @@
 """The evaluation suite: every metric of one model on one dataset, under one recorded protocol.
 
-All values are plain floats or {"available": false, "reason": ...} records. Reference split: test.
+All values are plain floats or {"available": false, "reason": ...} records. Reference split: test. A conditional
+run is sampled for the even split of its classes (sample k of class k mod K) and adds 'conditional' (does it draw
+the class asked for); its likelihood is the bound on -log p(x|y) given the test labels, and says so.
 Sample k is the same every time for a given seed, whatever the batch size (per-image seeds, see
 evaluation.generate). Image samples are clamped to [-1, 1] and rounded to the data's levels (as saving them
 to disk would) before any feature is computed.
@@ -15,6 +17,7 @@ import torch
 from genlab.data import dataset_fingerprint
 from genlab.data.dataset import Dataset
 from genlab.errors import NotAvailable
+from genlab.evaluation.conditional import conditional_metrics
 from genlab.evaluation.evaluator import Evaluator, IdentityEvaluator
 from genlab.evaluation.generate import as_data, batch_generator, generate
 from genlab.evaluation.inception import inception_metrics
@@ -26,28 +29,35 @@ from genlab.metrics.interpolation import interpolation_smoothness
 from genlab.metrics.records import unavailable
 
 
-def _likelihood(model, x: torch.Tensor, batch_size: int, device: torch.device, seed: int) -> dict:
+def _labels(model, y: torch.Tensor | None, device: torch.device) -> dict:
+    """{'labels': y on device} for a conditional model (the labels of the examples it is shown), else {}."""
+    return {"labels": y.to(device)} if model.conditional and y is not None else {}
+
+
+def _likelihood(model, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, device: torch.device,
+                seed: int) -> dict:
     try:
         with torch.no_grad():
-            vals = [model.log_likelihood(x[i:i + batch_size].to(device),
-                                         generator=batch_generator(device, seed, b)).double().cpu()
-                    for b, i in enumerate(range(0, len(x), batch_size))]  # bits/dim per example
+            vals = [model.log_likelihood(x[i:i + batch_size].to(device), generator=batch_generator(device, seed, b),
+                                         **_labels(model, None if y is None else y[i:i + batch_size], device))
+                    .double().cpu() for b, i in enumerate(range(0, len(x), batch_size))]  # bits/dim per example
     except NotAvailable as e:
         return unavailable(str(e))
     v = torch.cat(vals)
     return {"bits_per_dim": float(v.mean()), "bits_per_dim_sem": float(v.std() / math.sqrt(len(v))),
-            "n": float(len(v))}
+            "n": float(len(v)), "bound_on": "-log p(x|y)" if _labels(model, y, device) else "-log p(x)"}
 
 
-def _latent(model, evaluator, x: torch.Tensor, batch_size: int, device: torch.device, n_strips: int,
-            steps: int) -> dict:
+def _latent(model, evaluator, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, device: torch.device,
+            n_strips: int, steps: int) -> dict:
     try:
-        model.encode(x[:1].to(device))
+        model.encode(x[:1].to(device), **_labels(model, None if y is None else y[:1], device))
     except NotAvailable as e:
         return {"reconstruction": unavailable(str(e)), "interpolation": unavailable(str(e))}
     with torch.no_grad():
-        rec = torch.cat([model.reconstruct(x[i:i + batch_size].to(device)).float().cpu()
-                         for i in range(0, len(x), batch_size)])
+        rec = torch.cat([model.reconstruct(x[i:i + batch_size].to(device),
+                                           **_labels(model, None if y is None else y[i:i + batch_size], device))
+                         .float().cpu() for i in range(0, len(x), batch_size)])
     mse = float((rec - x.float()).pow(2).mean())
     # PSNR with peak-to-peak 2 for data in [-1, 1]: 10 log10(2^2 / MSE)
     out: dict = {"reconstruction": {"mse": mse, "psnr": 10 * math.log10(4.0 / max(mse, 1e-20))}}
@@ -55,8 +65,10 @@ def _latent(model, evaluator, x: torch.Tensor, batch_size: int, device: torch.de
     try:
         with torch.no_grad():
             # one example each ([*shape]), as in GenerativeModel.interpolate; frames [S, T, *shape]
-            frames = torch.stack([model.interpolate(x[2 * s].to(device), x[2 * s + 1].to(device), steps=steps)
-                                  .float().cpu() for s in range(n_strips)])
+            ends = [None if not model.conditional or y is None else (int(y[2 * s]), int(y[2 * s + 1]))
+                    for s in range(n_strips)]
+            frames = torch.stack([model.interpolate(x[2 * s].to(device), x[2 * s + 1].to(device), steps=steps,
+                                                    labels=ends[s]).float().cpu() for s in range(n_strips)])
     except NotAvailable as e:
         out["interpolation"] = unavailable(str(e))
         return out
@@ -106,10 +118,12 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     ev_record = {"name": first.name, "sha256": first.sha256,
                  "test_accuracy": (unavailable(f"{first.name} is not a classifier") if acc is None else float(acc))}
     classifier = next((sp for sp in spaces if isinstance(sp, Evaluator)), None)
+    y = dataset.test_labels
     result.update({
-        "likelihood": _likelihood(model, test[:n_lik], batch_size, device, seed),
-        "latent": _latent(model, classifier or first, test[:n_latent], batch_size, device, interpolation_strips,
-                          interpolation_steps),
+        "likelihood": _likelihood(model, test[:n_lik], None if y is None else y[:n_lik], batch_size, device, seed),
+        "latent": _latent(model, classifier or first, test[:n_latent], None if y is None else y[:n_latent],
+                          batch_size, device, interpolation_strips, interpolation_steps),
+        "conditional": conditional_metrics(model, dataset, classifier, samples),
         "inception": inception_metrics(samples, splits(dataset)[1], inception_weights, device, kid_subset_size,
                                        kid_subsets, seed),
         "cost": {"parameters": float(parameter_count(model)), "samples_per_second": float(throughput),

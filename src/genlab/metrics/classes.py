@@ -31,3 +31,14 @@ def class_histogram_kl(predicted: torch.Tensor, real_labels: torch.Tensor, num_c
     # KL(p || q) = sum_c p_c log(p_c / q_c), with 0 log 0 = 0
     kl = float((p[nz] * (p[nz].log() - q[nz].log())).sum())
     return max(kl, 0.0) if math.isfinite(kl) else kl
+
+
+def class_accuracy(predicted: torch.Tensor, requested: torch.Tensor, num_classes: int) -> dict:
+    """How often samples are classified as the class they were drawn for: 'accuracy' with its binomial standard
+    error 'accuracy_se', and 'per_class' [K] (None for a class never requested)."""
+    p, r = torch.as_tensor(predicted).reshape(-1).long().cpu(), torch.as_tensor(requested).reshape(-1).long().cpu()
+    hit = (p == r).double()
+    acc = float(hit.mean()) if len(hit) else math.nan
+    per_class = [float(hit[r == k].mean()) if bool((r == k).any()) else None for k in range(num_classes)]
+    return {"accuracy": acc, "accuracy_se": math.sqrt(max(acc * (1 - acc), 0.0) / max(len(hit), 1)),
+            "per_class": per_class, "n": float(len(hit))}

@@ -5,7 +5,8 @@ Stage 1 (optimizer group 'autoencoder') trains genlab.models.autoencoder.KLAutoe
 s = 1 / std(z) is estimated from posterior samples z ~ q(z|x) of training images (Rombach et al.,
 appendix G: "rescale the latent by the component-wise standard deviation", here one scalar as in their
 code) and kept in a buffer. Stage 2 trains the DDPM family's model, unchanged, on u = s z with the
-autoencoder frozen; sampling draws u with any DDPM sampler and decodes D(u / s).
+autoencoder frozen; sampling draws u with any DDPM sampler and decodes D(u / s). A conditional LDM
+(model.conditional) conditions the latent DDPM only: the autoencoder stays unconditional.
 
 The trainer samples from an EMA of the whole module, whose autoencoder weights still lag behind the frozen
 ones when stage 2 starts. So the frozen weights are also kept as buffers (which the EMA copies, not averages)
@@ -16,7 +17,7 @@ autoencoder that its diffusion model and scale factor were fitted to.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -50,6 +51,7 @@ class LDMConfig:
     scale_images: int = 2000  # training images used to estimate the latent scale factor
     # ---- stage 2: the DDPM family's own config, used on the scaled latent (--set model.diffusion.KEY=VALUE)
     diffusion: DDPMConfig = field(default_factory=lambda: latent_ddpm_config())
+    conditional: bool = False  # class-conditional latent DDPM (label dropout: model.diffusion.label_dropout)
 
 
 def latent_ddpm_config() -> DDPMConfig:
@@ -77,6 +79,7 @@ class LDM(GenerativeModel):
     """Latent diffusion model: KL autoencoder + DDPM on the scaled latent; any of genlab's samplers."""
 
     family = "ldm"
+    null_class = True
     default_train = {"lr": 1e-3, "batch_size": 128, "betas": (0.9, 0.999), "warmup_steps": 100,
                      "grad_clip": 1.0, "ema_decay": 0.999}
 
@@ -92,13 +95,18 @@ class LDM(GenerativeModel):
         self.autoencoder = KLAutoencoder(tuple(info.shape), c.latent_channels, c.ae_channels,
                                          autoencoder_mult(c, info.shape))
         self.latent_shape = self.autoencoder.latent_shape
-        latent_info = DataInfo(f"{info.name}-latent", "image", self.latent_shape, None)
-        self.diffusion = DDPM(c.diffusion, latent_info)
+        latent_info = DataInfo(f"{info.name}-latent", "image", self.latent_shape, None, info.num_classes)
+        self.diffusion = DDPM(replace(c.diffusion, conditional=self.conditional), latent_info)
         self.register_buffer("scale_factor", torch.ones(()))  # s: u = s z has unit std on the data
         self.register_buffer("ae_frozen", torch.zeros((), dtype=torch.bool))
         self.ae_snapshot = nn.Module()  # the frozen autoencoder's parameters, as buffers
         for name, p in self.autoencoder.named_parameters():
             self.ae_snapshot.register_buffer(name.replace(".", "__"), torch.zeros_like(p))
+
+    @property
+    def conditional(self) -> bool:
+        """model.conditional (or model.diffusion.conditional): the latent DDPM is class-conditional."""
+        return bool(self.config.conditional or self.config.diffusion.conditional)
 
     @torch.no_grad()
     def _ae(self) -> KLAutoencoder:
@@ -138,8 +146,10 @@ class LDM(GenerativeModel):
         mu, logvar = self._ae().posterior(x)
         return self.autoencoder.sample_posterior(mu.float(), logvar.float(), generator)
 
-    def forward(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, torch.Tensor]:
-        """'autoencoder': reconstruction + KL terms (mse, psnr logged); 'diffusion': DDPM loss on u = s z."""
+    def forward(self, group: str, batch: torch.Tensor, state: TrainState,
+                labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """'autoencoder': reconstruction + KL terms (mse, psnr logged); 'diffusion': DDPM loss on u = s z (told the
+        labels when conditional)."""
         if group == "autoencoder":
             return self.autoencoder.losses(batch, self.config.kl_weight)
         if group != "diffusion":
@@ -147,7 +157,7 @@ class LDM(GenerativeModel):
         self.autoencoder.eval()
         with torch.no_grad():
             u = self._latent_sample(batch) * self.scale_factor  # Rombach et al. sec. 3.3: eps-loss on z = E(x)
-        terms = self.diffusion.forward("main", u, state)
+        terms = self.diffusion.forward("main", u, state, labels)
         return {**terms, "latent_std": u.std()}
 
     # ---- sampling ----------------------------------------------------------------------------
@@ -159,28 +169,31 @@ class LDM(GenerativeModel):
         return self.diffusion.nfe(**options) + 1
 
     @torch.no_grad()
-    def sample_latents(self, n: int, generator: Generator = None, callback=None, **options) -> torch.Tensor:
+    def sample_latents(self, n: int, generator: Generator = None, callback=None, labels=None,
+                       **options) -> torch.Tensor:
         """Scaled latents u_0 [n, *latent_shape] from the latent DDPM's own sampling path."""
-        return self.diffusion.sample_chain(n, generator, callback, **options)
+        return self.diffusion.sample_chain(n, generator, callback, labels, **options)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: Generator = None, callback=None, **options) -> torch.Tensor:
-        """n images [n, *info.shape]: latents from the diffusion sampler, decoded as D(u / s)."""
-        return self.decode(self.sample_latents(n, generator, callback, **options))
+    def sample(self, n: int, generator: Generator = None, callback=None, labels=None, **options) -> torch.Tensor:
+        """n images [n, *info.shape]: latents from the diffusion sampler (labels [n] when conditional), decoded
+        as D(u / s)."""
+        return self.decode(self.sample_latents(n, generator, callback, labels, **options))
 
     # ---- autoencoder views -----------------------------------------------------------------------
     @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, labels=None) -> torch.Tensor:
         """Scaled posterior mean s mu(x), [B, *latent_shape] (the space the diffusion model lives in)."""
         return self._ae().posterior(x)[0] * self.scale_factor
 
     @torch.no_grad()
-    def decode(self, u: torch.Tensor) -> torch.Tensor:
+    def decode(self, u: torch.Tensor, labels=None) -> torch.Tensor:
         """Image D(u / s) in [-1, 1] from a scaled latent u."""
         return self._ae().decode(u / self.scale_factor).clamp(-1, 1)
 
     @torch.no_grad()
-    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp") -> torch.Tensor:
+    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp",
+                    labels=None) -> torch.Tensor:
         """Frames [steps, *shape]: DDIM-invert both scaled latents to u_T, slerp, DDIM back, decode.
 
         mode 'lerp' instead decodes a straight line between the two scaled posterior means (no diffusion).
@@ -195,20 +208,21 @@ class LDM(GenerativeModel):
     # ---- likelihood --------------------------------------------------------------------------
     @torch.no_grad()
     def latent_nll(self, z: torch.Tensor, generator: torch.Generator | None = None,
-                   t_subset: int | None = None) -> torch.Tensor:
+                   t_subset: int | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Upper bound on -log p(z) in nats [B] for unscaled latents z: L_vlb(s z) - d log s.
 
         p(z) = p_u(s z) s^d (change of variables u = s z); -log p_u(u) <= L_vlb(u), Ho et al. eq. 5 with the
         continuous Gaussian decoder at t = 0.
         """
         d = z[0].numel()
-        vlb_bits = self.diffusion.vlb_terms(z * self.scale_factor, generator, t_subset)["total"]  # bits/dim
+        vlb_bits = self.diffusion.vlb_terms(z * self.scale_factor, generator, t_subset, labels)["total"]  # bits/dim
         return vlb_bits * d * math.log(2.0) - d * torch.log(self.scale_factor)
 
     @torch.no_grad()
     def log_likelihood(self, x: torch.Tensor, generator: torch.Generator | None = None,
-                       t_subset: int | None = None) -> torch.Tensor:
-        """Upper bound on -log P(x) of the discrete data in bits/dim, [B] (one z and one dequantization draw).
+                       t_subset: int | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Upper bound on -log P(x) of the discrete data in bits/dim, [B] (one z and one dequantization draw); with
+        labels [B] (conditional), on -log P(x|y): the latent prior p(z|y) is then the conditional latent DDPM.
 
         With y the uniformly dequantized x (Theis et al. 2016) and levels L over D values:
             -log P(x) <= E_u[-log p(y)] - D log(2/L)
@@ -227,5 +241,5 @@ class LDM(GenerativeModel):
         z = ae.sample_posterior(mu, logvar, generator)
         recon = -sum_per_example(normal_log_density_sigma(y, ae.decode(z), ae.log_sigma))  # -log N(y; D(z), sigma^2 I)
         neg_entropy = -0.5 * (1 + math.log(2 * math.pi) + logvar).flatten(1).sum(dim=1)  # E_q log q(z|x)
-        nll = recon + neg_entropy + self.latent_nll(z, generator, t_subset) - log_vol
+        nll = recon + neg_entropy + self.latent_nll(z, generator, t_subset, labels) - log_vol
         return bits_per_dim(nll, self.info.dim)

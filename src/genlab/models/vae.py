@@ -3,6 +3,9 @@
 q_phi(z|x) = N(mu, diag(exp(logvar))), p(z) = N(0, I), p_theta(x|z) one of decoder_likelihoods.
 Training minimises recon + beta_eff * KL; likelihoods are reported with the importance-weighted
 bound of Burda et al. 2016 on the discrete data (genlab.data.quantize).
+
+The conditional VAE (Sohn et al. 2015; model.conditional) gives the label to both networks, q_phi(z|x, y) and
+p_theta(x|z, y), with p(z|y) = N(0, I): its ELBO and IWAE bound are bounds on log p(x|y).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from genlab.maths.interpolation import interpolation_path
 from genlab.models.base import GenerativeModel, TrainState
 from genlab.models.decoder_likelihoods import make_likelihood, resolve_likelihood_name
 from genlab.nn.conv import ConvDecoder, ConvEncoder, latent_grid
+from genlab.nn.embeddings import class_vector
 from genlab.nn.mlp import mlp
 
 LOGVAR_RANGE = (-30.0, 20.0)  # clamp on the encoder's log-variance, for numerical safety only
@@ -45,6 +49,7 @@ class VAEConfig:
     depth: int = 3  # MLP hidden layers (0 gives a linear encoder/decoder)
     iwae_k: int = 100  # importance samples of log_likelihood
     iwae_batch: int = 1024  # most decoder evaluations at once in the IWAE bound (bounds memory)
+    conditional: bool = False  # conditional VAE: the one-hot label enters the encoder and the decoder
 
 
 def conv_vae_size(shape: tuple[int, ...]) -> tuple[int, tuple[int, ...], int]:
@@ -82,15 +87,16 @@ class VAE(GenerativeModel):
             raise ConfigError(f"vae: sigma_init must be > 0, got {config.sigma_init}")
         self.likelihood = make_likelihood(name, info.levels, config.sigma, config.sigma_per_dim, config.sigma_init)
         p = self.likelihood.params_per_dim
+        k = info.num_classes if self.conditional else 0  # one-hot channels appended to each network's input
         if info.kind == "image":
             c, h, w = info.shape
             channels, mult, latent_dim = conv_vae_size(info.shape)
             mult = tuple(config.channel_mult or mult)
             self.latent_dim = config.latent_dim or latent_dim
-            net = dict(channels=config.channels or channels, channel_mult=mult, spatial=config.spatial,
-                       z_channels=config.z_channels, latent_dim=self.latent_dim)
-            self.encoder = ConvEncoder(c, (h, w), **net)
-            self.decoder = ConvDecoder(c * p, (h, w), **net)
+            net = dict(channels=config.channels or channels, channel_mult=mult, spatial=config.spatial)
+            self.encoder = ConvEncoder(c + k, (h, w), latent_dim=self.latent_dim, z_channels=config.z_channels, **net)
+            self.decoder = ConvDecoder(c * p, (h, w), latent_dim=self.latent_dim + k,
+                                       z_channels=config.z_channels + k, **net)
             if config.spatial:
                 self.latent_shape = (config.z_channels, *latent_grid(h, w, mult))
             else:
@@ -100,21 +106,33 @@ class VAE(GenerativeModel):
                 raise ConfigError("vae: a spatial latent needs image data")
             d = info.dim
             self.latent_dim = config.latent_dim or 32
-            self.encoder = mlp(d, config.hidden, 2 * self.latent_dim, depth=config.depth)
-            self.decoder = mlp(self.latent_dim, config.hidden, d * p, depth=config.depth)
+            self.encoder = mlp(d + k, config.hidden, 2 * self.latent_dim, depth=config.depth)
+            self.decoder = mlp(self.latent_dim + k, config.hidden, d * p, depth=config.depth)
             self.latent_shape = (self.latent_dim,)
         else:
             raise ConfigError(f"vae: unsupported data kind '{info.kind}'")
 
     # ---- pieces ------------------------------------------------------------------------------
-    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """q_phi(z|x) parameters (mu, logvar), each [B, *latent_shape]."""
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
+    def _with_label(self, v: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """v, or (conditional) v with the one-hot labels appended: as channel maps for [B, C, H, W], else as
+        features. Labels are ints [B] or class rows [B, K] (a lerp between two classes)."""
+        if not self.conditional:
+            return v
+        if labels is None:
+            raise ConfigError("vae: a conditional VAE needs the class labels of its inputs")
+        y = class_vector(labels.to(v.device), self.info.num_classes, v.dtype)  # [B, K]
+        if v.dim() == 4:
+            y = y[:, :, None, None].expand(-1, -1, *v.shape[2:])
+        return torch.cat([v, y], dim=1)
+
+    def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """q_phi(z|x) (conditional: q_phi(z|x, y)) parameters (mu, logvar), each [B, *latent_shape]."""
+        mu, logvar = self.encoder(self._with_label(x, labels)).chunk(2, dim=1)
         return mu, logvar.clamp(*LOGVAR_RANGE)
 
-    def decoder_params(self, z: torch.Tensor) -> torch.Tensor:
-        """Likelihood parameters [B, P*C, H, W] (images) or [B, P*D] (points) of p_theta(x|z)."""
-        return self.decoder(z)
+    def decoder_params(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Likelihood parameters [B, P*C, H, W] (images) or [B, P*D] (points) of p_theta(x|z) (or x|z, y)."""
+        return self.decoder(self._with_label(z, labels))
 
     def _target(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, float]:
         """Data the likelihood sees, and the log-volume term turning its log density into log P of grid data.
@@ -139,19 +157,22 @@ class VAE(GenerativeModel):
             return self.config.beta
         return self.config.beta * min(1.0, step / self.config.kl_warmup_steps)
 
-    def neg_elbo_parts(self, x: torch.Tensor, generator: torch.Generator | None = None
-                       ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(recon, kl) in nats per example [B]: recon = -E_q log P(x|z) (one z), kl = KL(q(z|x) || p(z))."""
+    def neg_elbo_parts(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                       labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(recon, kl) in nats per example [B]: recon = -E_q log P(x|z) (one z), kl = KL(q(z|x) || p(z)); for a
+        conditional VAE given y (Sohn et al. 2015, eq. 4): -E_q log P(x|z, y) and KL(q(z|x, y) || p(z|y))."""
         y, log_vol = self._target(x, generator)
-        mu, logvar = self.posterior(x)
+        mu, logvar = self.posterior(x, labels)
         z = self.reparameterize(mu, logvar, generator)
-        recon = -(self.likelihood.log_prob(self.decoder_params(z), y) + log_vol)
+        recon = -(self.likelihood.log_prob(self.decoder_params(z, labels), y) + log_vol)
         return recon, standard_normal_kl(mu, logvar)
 
     # ---- training ----------------------------------------------------------------------------
-    def forward(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, torch.Tensor]:
-        """-ELBO loss with beta-weighted KL: recon + beta_eff * KL, mean over the batch."""
-        recon, kl = self.neg_elbo_parts(batch)
+    def forward(self, group: str, batch: torch.Tensor, state: TrainState,
+                labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """-ELBO loss with beta-weighted KL: recon + beta_eff * KL, mean over the batch (a bound on -log p(x|y)
+        when conditional: 'elbo' is then the conditional ELBO)."""
+        recon, kl = self.neg_elbo_parts(batch, labels=labels)
         recon, kl = recon.mean(), kl.mean()
         beta = self.beta_eff(state.step)
         neg_elbo = recon + kl
@@ -161,15 +182,16 @@ class VAE(GenerativeModel):
 
     # ---- likelihood --------------------------------------------------------------------------
     @torch.no_grad()
-    def iwae_bound(self, x: torch.Tensor, k: int | None = None,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
-        """IWAE bound L_K on log p(x) in nats per example [B], on x exactly as given (no dequantization).
+    def iwae_bound(self, x: torch.Tensor, k: int | None = None, generator: torch.Generator | None = None,
+                   labels: torch.Tensor | None = None) -> torch.Tensor:
+        """IWAE bound L_K on log p(x) (conditional: log p(x|y)) in nats per example [B], on x as given.
 
-        Burda et al. 2016, eq. 8: L_K = E[log (1/K) sum_k p(x, z_k) / q(z_k|x)], z_k ~ q(z|x).
-        A density for continuous likelihoods, log P of grid data for discrete ones.
+        Burda et al. 2016, eq. 8: L_K = E[log (1/K) sum_k p(x, z_k) / q(z_k|x)], z_k ~ q(z|x) (with y given to
+        q, p(x|z) and p(z|y) = N(0, I) when conditional). A density for continuous likelihoods, log P of grid data
+        for discrete ones.
         """
         k = k or self.config.iwae_k
-        mu, logvar = self.posterior(x)
+        mu, logvar = self.posterior(x, labels)
         b = x.shape[0]
         chunk = max(1, self.config.iwae_batch // b)
         log_w = []
@@ -177,40 +199,43 @@ class VAE(GenerativeModel):
             kc = min(chunk, k - start)
             mu_r, lv_r = mu.repeat(kc, *([1] * (mu.dim() - 1))), logvar.repeat(kc, *([1] * (mu.dim() - 1)))
             x_r = x.repeat(kc, *([1] * (x.dim() - 1)))  # [kc*B, ...], sample-major
+            y_r = None if labels is None else labels.repeat(kc)
             z = self.reparameterize(mu_r, lv_r, generator)
             # log w = log p(x|z) + log p(z) - log q(z|x)
             log_prior = sum_per_example(standard_normal_log_density(z))
-            lw = (self.likelihood.log_prob(self.decoder_params(z), x_r) + log_prior
+            lw = (self.likelihood.log_prob(self.decoder_params(z, y_r), x_r) + log_prior
                   - sum_per_example(normal_log_density(z, mu_r, lv_r)))
             log_w.append(lw.reshape(kc, b))
         return torch.logsumexp(torch.cat(log_w, dim=0), dim=0) - math.log(k)
 
     @torch.no_grad()
-    def log_likelihood(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """IWAE bound (K = config.iwae_k) on -log P(x) of the discrete data in bits/dim, [B].
+    def log_likelihood(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                       labels: torch.Tensor | None = None) -> torch.Tensor:
+        """IWAE bound (K = config.iwae_k) on -log P(x) of the discrete data in bits/dim, [B]; for a conditional
+        VAE given the labels of x, on -log P(x|y).
 
         For continuous data (levels None) it is a bound on the negative log density.
         """
         y, log_vol = self._target(x, generator)
-        return bits_per_dim(-(self.iwae_bound(y, generator=generator) + log_vol), self.info.dim)
+        return bits_per_dim(-(self.iwae_bound(y, generator=generator, labels=labels) + log_vol), self.info.dim)
 
     @torch.no_grad()
-    def elbo_terms(self, x: torch.Tensor,
-                   generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                   labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """The two -ELBO terms in bits/dim per example: 'recon' and 'kl' (they sum to the -ELBO bound)."""
-        recon, kl = self.neg_elbo_parts(x, generator)
+        recon, kl = self.neg_elbo_parts(x, generator, labels)
         return {"recon": bits_per_dim(recon, self.info.dim), "kl": bits_per_dim(kl, self.info.dim)}
 
     # ---- use ---------------------------------------------------------------------------------
     @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Posterior mean mu_phi(x), [B, *latent_shape]."""
-        return self.posterior(x)[0]
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Posterior mean mu_phi(x) (conditional: mu_phi(x, y)), [B, *latent_shape]."""
+        return self.posterior(x, labels)[0]
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Decoder mean E[x|z] in data space, [B, *info.shape]."""
-        x = self.likelihood.mean(self.decoder_params(z))
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoder mean E[x|z] (conditional: E[x|z, y]) in data space, [B, *info.shape]."""
+        x = self.likelihood.mean(self.decoder_params(z, labels))
         return x.clamp(-1, 1) if self.info.kind == "image" else x
 
     def sample_options(self) -> dict[str, object]:
@@ -218,22 +243,29 @@ class VAE(GenerativeModel):
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0,
-               decoder_sample: bool | None = None) -> torch.Tensor:
-        """z ~ N(0, temperature^2 I), then the decoder mean, or x ~ p(x|z) if decoder_sample (points: yes)."""
+               decoder_sample: bool | None = None, labels=None) -> torch.Tensor:
+        """z ~ N(0, temperature^2 I), then the decoder mean, or x ~ p(x|z) if decoder_sample (points: yes); a
+        conditional VAE decodes with labels [n] (default: the even split, sample k of class k mod K)."""
         if decoder_sample is None:
             decoder_sample = self.info.kind == "points"
-        device = next(self.parameters()).device
-        z = temperature * rng.randn((n, *self.latent_shape), generator, device)
+        y = self.sample_labels(n, labels)
+        z = temperature * rng.randn((n, *self.latent_shape), generator, self.device)
         if not decoder_sample:
-            return self.decode(z)
-        x = self.likelihood.sample(self.decoder_params(z), generator)
+            return self.decode(z, y)
+        x = self.likelihood.sample(self.decoder_params(z, y), generator)
         return x.clamp(-1, 1) if self.info.kind == "image" else x
 
     @torch.no_grad()
-    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8,
-                    mode: str = "slerp") -> torch.Tensor:
-        """Decoded frames on a lerp/slerp path between the posterior means of x_a and x_b: [steps, *shape]."""
+    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp",
+                    labels: tuple[int, int] | None = None) -> torch.Tensor:
+        """Decoded frames on a lerp/slerp path between the posterior means of x_a and x_b: [steps, *shape]; a
+        conditional VAE encodes each end with its label and decodes with the one-hot labels lerped along."""
         shape = tuple(self.info.shape)
-        z_a = self.encode(x_a.reshape(1, *shape))[0]
-        z_b = self.encode(x_b.reshape(1, *shape))[0]
-        return self.decode(interpolation_path(z_a, z_b, steps, mode))
+        ends = [None, None] if labels is None else [torch.tensor([int(v)], device=self.device) for v in labels]
+        z_a = self.encode(x_a.reshape(1, *shape), ends[0])[0]
+        z_b = self.encode(x_b.reshape(1, *shape), ends[1])[0]
+        y = None
+        if labels is not None:
+            y_a, y_b = (class_vector(v, self.info.num_classes)[0] for v in ends)
+            y = interpolation_path(y_a, y_b, steps, "lerp")  # [steps, K]
+        return self.decode(interpolation_path(z_a, z_b, steps, mode), y)

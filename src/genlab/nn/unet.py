@@ -1,4 +1,6 @@
 """The DDPM U-Net (Ho et al. 2020, improved-diffusion layout): (x [B, C, H, W], t [B]) -> [B, out, H, W].
+With `num_classes`, (x, t, y [B]) -> ...: a label embedding is added to the time embedding (improved-diffusion's
+class-conditional U-Net), label num_classes being the null class of classifier-free guidance.
 
 Residual blocks with GroupNorm + SiLU and a time-embedding scale/shift, self-attention at the lowest levels,
 skip connections between mirrored levels. It knows nothing of noise schedules: t is only an input.
@@ -10,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.nn.embeddings import timestep_embedding
+from genlab.nn.embeddings import LabelEmbedding, timestep_embedding
 
 
 def _groups(ch: int) -> int:
@@ -89,11 +91,13 @@ class UNet(nn.Module):
         blocks_per_level: int | tuple[int, ...] = 2,
         attn_levels: int = 1,
         dropout: float = 0.0,
+        num_classes: int | None = None,
     ):
         super().__init__()
         self.channels = channels
         emb_dim = 4 * channels
         self.time_mlp = nn.Sequential(nn.Linear(channels, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.label_emb = LabelEmbedding(num_classes, emb_dim, null=True) if num_classes else None
         self.conv_in = nn.Conv2d(in_ch, channels, 3, padding=1)
         n = len(channel_mults)
         blocks = (blocks_per_level,) * n if isinstance(blocks_per_level, int) else tuple(blocks_per_level)
@@ -134,8 +138,12 @@ class UNet(nn.Module):
         self.norm_out = nn.GroupNorm(_groups(ch), ch)
         self.conv_out = _zero(nn.Conv2d(ch, out_ch, 3, padding=1))
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        emb = F.silu(self.time_mlp(timestep_embedding(t, self.channels).to(x.dtype)))  # [B, 4 ch]
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        emb = self.time_mlp(timestep_embedding(t, self.channels).to(x.dtype))  # [B, 4 ch]
+        if self.label_emb is not None:  # y None: the null class
+            y = torch.full_like(t, self.label_emb.num_classes, dtype=torch.long) if y is None else y
+            emb = emb + self.label_emb(y).to(emb.dtype)
+        emb = F.silu(emb)
         h = self.conv_in(x)
         hs = [h]
         for stage in self.down:

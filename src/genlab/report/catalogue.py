@@ -27,6 +27,7 @@ METRICS: dict[str, Metric] = {
     "classes_covered": Metric("classes covered", "classes", "higher"),
     "num_classes": Metric("classes in data", "classes", None),
     "class_kl": Metric("class-histogram KL", "nats", "lower"),
+    "class_accuracy": Metric("class accuracy (conditional: drawn as the class asked for)", "share", "higher"),
     "hq_share": Metric("high-quality share", "", "higher"),
     "reverse_kl": Metric("reverse KL", "nats", "lower"),
     "memorization": Metric("memorization", "share", "lower"),

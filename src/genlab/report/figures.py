@@ -1,4 +1,5 @@
-"""Report figures as PNG bytes (matplotlib, Agg): loss curves, quality vs time, quality vs steps, ELBO view.
+"""Report figures as PNG bytes (matplotlib, Agg): loss curves, quality vs time, quality vs steps, ELBO view, and
+(conditional compares) fidelity against diversity along each family's knob.
 
 Each function returns None when it has nothing to draw, so the report shows only figures backed by data.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from genlab.report.schema import Curves, ElboView, QualityVsSteps, QualityVsTime
+from genlab.report.schema import Curves, ElboView, FidelityDiversity, QualityVsSteps, QualityVsTime
 
 _LOG_KEYS = ("step", "time", "images_seen")
 
@@ -147,6 +148,36 @@ def elbo_view(elbo: ElboView) -> bytes | None:
     return _png(fig)
 
 
+_KNOB_SYMBOL = {"guidance": "w", "truncation": "psi", "temperature": "T"}
+
+
+def fidelity_diversity(curves: FidelityDiversity, families: list[str] | None = None) -> bytes | None:
+    """Two panels, one curve per family as it turns its knob: precision against recall, FD against coverage; each
+    point is labelled with its knob value."""
+    fams = [f for f in list(families or []) + [f for f in curves if f not in (families or [])]
+            if curves.get(f, {}).get("points")]
+    if not fams:
+        return None
+    colour = _colours(list(families or []) + [f for f in fams if f not in (families or [])])
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for fam in fams:
+        knob, pts = curves[fam]["knob"], curves[fam]["points"]
+        sym = _KNOB_SYMBOL.get(knob, knob)
+        for ax, (x, y) in zip(axes, (("recall", "precision"), ("coverage", "fd")), strict=True):
+            xs, ys = [p[x] for p in pts], [p[y] for p in pts]
+            ax.plot(xs, ys, marker="o", ms=3, color=colour[fam], label=f"{fam} ({knob})")
+            for p, px, py in zip(pts, xs, ys, strict=True):
+                ax.annotate(f"{sym}={p['value']:g}", (px, py), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    for ax, (xl, yl) in zip(axes, (("recall (diversity)", "precision (fidelity)"),
+                                   ("coverage (diversity)", "FD (fidelity, lower is better)")), strict=True):
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return _png(fig)
+
+
 def all_figures(results: dict) -> dict[str, tuple[str, bytes]]:
     """name -> (caption, PNG bytes) for every figure the results have data for, in report order."""
     floor_fd = (results.get("floor") or {}).get("fd")
@@ -165,5 +196,8 @@ def all_figures(results: dict) -> dict[str, tuple[str, bytes]]:
                              quality_vs_steps(results.get("quality_vs_steps", {}), one_step, floor_fd, fams)),
         "elbo_view": ("The ELBO view (seed 003): VAE reconstruction vs KL, diffusion per-step L_t, all in bits/dim",
                       elbo_view(results.get("elbo_view", {}))),
+        "fidelity_diversity": ("Conditional models: fidelity against diversity as each family turns its own knob "
+                               "(diffusion: guidance w; GAN: truncation psi; VAE: temperature T)",
+                               fidelity_diversity(results.get("fidelity_diversity", {}), fams)),
     }
     return {k: (caption, png) for k, (caption, png) in made.items() if png is not None}

@@ -50,6 +50,9 @@ def flatten_metrics(m: dict) -> dict:
             flat[k] = mc[k]
     if "modes_total" in mc:
         flat["num_modes"], flat["hq_share"] = mc["modes_total"], mc["high_quality_share"]
+    cond = m.get("conditional", {})
+    if "class_accuracy" in cond:  # conditional runs only: unconditional ones have no row
+        flat["class_accuracy"], flat["class_accuracy_se"] = cond["class_accuracy"], cond.get("class_accuracy_se")
     flat["memorization"] = m.get("memorization", {}).get("share")
     lik = m.get("likelihood", {})
     flat["bpd"] = lik["bits_per_dim"] if "bits_per_dim" in lik else lik
@@ -77,7 +80,7 @@ def flatten_metrics(m: dict) -> dict:
 def collect_inputs(out: Path, families: tuple[str, ...], seeds: int) -> dict:
     """Read every run folder of a compare into the report's inputs."""
     per_family: dict[str, list[dict]] = {}
-    curves, q_time, q_steps, elbo, images, manifests, floor = {}, {}, {}, {}, {}, [], {}
+    curves, q_time, q_steps, elbo, knobs, images, manifests, floor = {}, {}, {}, {}, {}, {}, [], {}
     for f in families:
         for s in range(seeds):
             run = out / "runs" / f"{f}-seed{s}"
@@ -96,7 +99,10 @@ def collect_inputs(out: Path, families: tuple[str, ...], seeds: int) -> dict:
             q_steps[f] = json.loads((run0 / "quality_vs_steps.json").read_text())
         if (run0 / "elbo_view.json").is_file():
             elbo[f] = json.loads((run0 / "elbo_view.json").read_text())
+        if (run0 / "knob_curve.json").is_file():  # conditional compares
+            knobs[f] = json.loads((run0 / "knob_curve.json").read_text())
         images[f] = {p.stem: str(p) for p in sorted((run0 / "samples").glob("*.png")) if not p.stem.startswith("step-")}
     check_compatible(manifests)
     return {"per_family": per_family, "floor": floor, "curves": curves, "quality_vs_time": q_time,
-            "quality_vs_steps": q_steps, "elbo_view": elbo, "images": images, "protocol": manifests[0]}
+            "quality_vs_steps": q_steps, "elbo_view": elbo, "fidelity_diversity": knobs, "images": images,
+            "protocol": manifests[0]}

@@ -17,11 +17,13 @@ OTHER = ("other", "Other images", ())
 # the order of the report's sections after the tables: ("images", section key) or ("figure", figure name)
 ORDER: tuple[tuple[str, str], ...] = (
     ("images", "samples"), ("figure", "loss_curves"), ("figure", "quality_vs_time"),
-    ("figure", "quality_vs_steps"), ("images", "interpolation"), ("images", "reconstructions"),
-    ("images", "editing"), ("images", "scatter"), ("images", "other"), ("figure", "elbo_view"),
+    ("figure", "quality_vs_steps"), ("figure", "fidelity_diversity"), ("images", "interpolation"),
+    ("images", "reconstructions"), ("images", "editing"), ("images", "scatter"), ("images", "other"),
+    ("figure", "elbo_view"),
 )
 FIGURE_TITLES = {"loss_curves": "Loss curves", "quality_vs_time": "Quality against training time",
-                 "quality_vs_steps": "Quality against sampling steps", "elbo_view": "The ELBO view"}
+                 "quality_vs_steps": "Quality against sampling steps", "elbo_view": "The ELBO view",
+                 "fidelity_diversity": "Fidelity against diversity (conditional models)"}
 
 
 def image_section(name: str) -> str:

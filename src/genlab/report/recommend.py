@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from genlab.report.catalogue import fmt, metric
 from genlab.report.schema import Cell, QualityVsSteps
-from genlab.report.verdicts import interval_text, separated, space_name, spaces_for
+from genlab.report.verdicts import Z95, interval_text, separated, space_name, spaces_for
 
 Table = dict[str, dict[str, Cell]]
 
@@ -157,24 +157,38 @@ def cheapest_training(tab: Table) -> dict | None:
     return {"topic": "training", "text": text, "values": {"family": order[0], "train_images_per_s": vals}}
 
 
+def _with_se(value: float, se: float | None) -> str:
+    return f"{fmt(value)} ± {fmt(Z95 * se)}" if se else fmt(value)
+
+
+def _near_best(p: tuple, best: tuple, tolerance: float) -> bool:
+    """p = (steps, FD, SE or None) is not separated from the best point (within `tolerance` without an SE)."""
+    if p[2] is None or best[2] is None:
+        return p[1] <= best[1] * (1 + tolerance)
+    return p[1] - best[1] <= Z95 * (p[2] + best[2])
+
+
 def fewest_steps(quality_vs_steps: QualityVsSteps, tolerance: float = 0.10) -> list[dict]:
-    """Per diffusion family and sampler: fewest steps with FD within `tolerance` of that sampler's best."""
+    """Per diffusion family and sampler: the fewest steps whose FD is not separated from that sampler's best
+    (95% intervals, from each point's standard error; within `tolerance` of the best for points without one)."""
     out = []
     for family, samplers in sorted(quality_vs_steps.items()):
         for sampler, points in sorted(samplers.items()):
-            pts = sorted((float(p[0]), float(p[1])) for p in points)
+            pts = sorted((float(p[0]), float(p[1]), float(p[3]) if len(p) > 3 else None) for p in points)
             if not pts:
                 continue
-            best_steps, best_fd = min(pts, key=lambda p: p[1])
-            steps, fd = next(p for p in pts if p[1] <= best_fd * (1 + tolerance))
+            best = min(pts, key=lambda p: p[1])
+            steps, fd, se = next(p for p in pts if _near_best(p, best, tolerance))
             most = pts[-1][0]
-            text = (f"{family} with {sampler}: {fmt(steps)} steps reach FD {fmt(fd)}, within "
-                    f"{tolerance * 100:.0f}% of its best (FD {fmt(best_fd)} at {fmt(best_steps)} steps)")
+            how = ("its interval overlaps the best's" if se is not None
+                   else f"within {tolerance * 100:.0f}% of its best")
+            text = (f"{family} with {sampler}: {fmt(steps)} steps reach FD {_with_se(fd, se)}, {how} "
+                    f"(FD {_with_se(best[1], best[2])} at {fmt(best[0])} steps)")
             if steps < most:
                 text += f", {fmt(most / steps)}x fewer steps than {fmt(most)}"
             out.append({"topic": "steps", "text": text + ".",
                         "values": {"family": family, "sampler": sampler, "steps": steps, "fd": fd,
-                                   "best_fd": best_fd, "best_steps": best_steps}})
+                                   "best_fd": best[1], "best_steps": best[0]}})
     return out
 
 

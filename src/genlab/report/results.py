@@ -12,6 +12,7 @@ from genlab.report.recommend import recommend
 from genlab.report.schema import (
     Curves,
     ElboView,
+    FidelityDiversity,
     Floor,
     Images,
     PerFamily,
@@ -63,7 +64,8 @@ def _ordered(families: list[str]) -> list[str]:
 
 def build_results(per_family: PerFamily, *, curves: Curves | None = None,
                   quality_vs_time: QualityVsTime | None = None, quality_vs_steps: QualityVsSteps | None = None,
-                  elbo_view: ElboView | None = None, images: Images | None = None, protocol: dict | None = None,
+                  elbo_view: ElboView | None = None, fidelity_diversity: FidelityDiversity | None = None,
+                  images: Images | None = None, protocol: dict | None = None,
                   meta: dict | None = None, floor: Floor | None = None, tolerance: float = 0.10) -> dict:
     """The results dict: per-family cells, claim rows with verdicts, recommendation, and the data behind figures.
 
@@ -97,6 +99,7 @@ def build_results(per_family: PerFamily, *, curves: Curves | None = None,
         "quality_vs_time": dict(quality_vs_time or {}),
         "quality_vs_steps": dict(quality_vs_steps or {}),
         "elbo_view": dict(elbo_view or {}),
+        "fidelity_diversity": dict(fidelity_diversity or {}),
         "images": images,
         "protocol": dict(protocol or {}),
     }

@@ -71,6 +71,10 @@ class ElboView(TypedDict, total=False):
     ddpm: DiffusionElbo
 
 
+# conditional compares: family -> {"knob": "guidance" | "truncation" | "temperature", "points": [{"value", "fd",
+# "precision", "recall", "coverage", "class_accuracy"?}, ...]} (evaluation.knobs.knob_curve)
+FidelityDiversity = dict[str, dict]
+
 # family -> image name ("samples", "interpolation", "reconstructions", "inpaint", "img2img", "scatter", ...)
 # -> path of a PNG file on disk.
 Images = dict[str, dict[str, str]]

@@ -94,6 +94,12 @@ class Trainer:
                 find_unused_parameters=len(groups) > 1)
         self.autocast = self.device.type == "cuda" and t.precision in ("auto", "bf16") or t.precision == "bf16"
         self.train_x = data.train.to(self.device)
+        # a conditional model gets each batch's labels, indexed like its images (so a resume sees the same ones)
+        self.train_y = None
+        if self.model.conditional:
+            if data.train_labels is None:
+                raise ConfigError(f"--conditional needs data with class labels; '{data.name}' has none")
+            self.train_y = data.train_labels.long().to(self.device)
         self.batches = BatchSchedule(len(self.train_x), t.batch_size, t.seed, self.dist)
         self.step, self.images_seen, self.elapsed = 0, 0, 0.0
         self.started_groups: dict[str, int] = {}  # group -> the step it first trained (its warm-up starts there)
@@ -155,11 +161,12 @@ class Trainer:
             g["lr"] = self.base_lr[group] * factor
         return factor
 
-    def _update(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, float]:
+    def _update(self, group: str, batch: torch.Tensor, labels: torch.Tensor | None,
+                state: TrainState) -> dict[str, float]:
         opt = self.optimizers[group]
         opt.zero_grad(set_to_none=True)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            terms = self.net(group, batch, state)
+            terms = self.net(group, batch, state, labels)
         loss = terms["loss"]
         # one device-to-host copy for all terms (a sync per term would stall CUDA every step)
         values = dict(zip(terms, torch.stack([v.detach().float().reshape(()) for v in terms.values()]).tolist(),
@@ -244,13 +251,15 @@ class Trainer:
         while not done:
             torch.manual_seed(step_seed(t.seed, self.step, self.dist.rank))
             state = self._state()
-            batch = self.train_x[self.batches.indices(self.step).to(self.device)]
+            idx = self.batches.indices(self.step).to(self.device)
+            batch = self.train_x[idx]
+            labels = None if self.train_y is None else self.train_y[idx]
             for group in self.model.plan(state):
                 if group not in self.started_groups:
                     self.model.on_group_start(group, self.data, state)
                     self.started_groups[group] = self.step
                 lr_factor = self._set_lr(group)
-                for k, v in self._update(group, batch, state).items():
+                for k, v in self._update(group, batch, labels, state).items():
                     self.running.setdefault(f"{group}/{k}" if group != "main" else k, []).append(v)
             update_ema(self.ema, self.model, t.ema_decay, self.step)
             self.step += 1

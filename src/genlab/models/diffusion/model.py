@@ -50,6 +50,9 @@ class DDPMConfig:
     eta: float = 0.0  # DDIM eta
     spacing: str = "trailing"  # timestep grid: "leading" | "trailing" | "linspace"
     clip_x0: bool = True  # clamp predicted x0 to [-1, 1] while sampling
+    conditional: bool = False  # class-conditional: a label embedding added to the time embedding
+    label_dropout: float = 0.1  # training labels replaced by the null class (Ho & Salimans 2022 use 0.1-0.2)
+    guidance: float = 0.0  # default classifier-free guidance weight w when sampling (0: plain conditional)
 
 
 def unet_size(shape: tuple[int, ...]) -> tuple[int, tuple[int, ...], int]:
@@ -72,6 +75,7 @@ class DDPM(GenerativeModel):
     """Denoising diffusion probabilistic model; samples with DDPM, DDIM or DPM-Solver++(2M)."""
 
     family = "ddpm"
+    null_class = True  # label dropout trains the null class: one network, conditional and unconditional
     default_train = {
         # Ho et al. use 2e-4 on CIFAR-10; on short CPU budgets with genlab's small U-Nets 1e-3 (with warm-up and
         # clipping) gave visibly cleaner digits after 800 steps. Large runs: --set train.lr=2e-4.
@@ -94,6 +98,9 @@ class DDPM(GenerativeModel):
         variance = "learned_range" if learned else c.variance
         if variance not in ("fixed_small", "fixed_large", "learned_range"):
             raise ConfigError(f"unknown variance '{c.variance}' (choose fixed_small or fixed_large)")
+        if not 0.0 <= c.label_dropout < 1.0:
+            raise ConfigError(f"model.label_dropout must be in [0, 1), got {c.label_dropout}")
+        k = info.num_classes if c.conditional else None
         self.process = GaussianDiffusion(
             Schedule.named(c.schedule, c.T), c.prediction, variance, c.loss, c.vlb_weight
         )
@@ -110,45 +117,71 @@ class DDPM(GenerativeModel):
                 c.blocks_per_level or blocks,
                 c.attn_levels,
                 c.dropout,
+                k,
             )
         elif info.kind == "points":
             from genlab.nn.mlp_denoiser import MLPDenoiser
 
             D = info.shape[0]
-            self.net = MLPDenoiser(D, D * (2 if learned else 1), c.hidden, c.depth, octaves=c.octaves)
+            self.net = MLPDenoiser(D, D * (2 if learned else 1), c.hidden, c.depth, octaves=c.octaves,
+                                   num_classes=k)
         else:
             raise ConfigError(f"ddpm: unsupported data kind '{info.kind}'")
 
     # ---- training --------------------------------------------------------------------------
-    def forward(self, group: str, batch: torch.Tensor, state: TrainState) -> dict[str, torch.Tensor]:
-        """Ho et al. Algorithm 1: t ~ U{0..T-1}, eps ~ N(0, I), the configured loss at x_t."""
+    def forward(self, group: str, batch: torch.Tensor, state: TrainState,
+                labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Ho et al. Algorithm 1: t ~ U{0..T-1}, eps ~ N(0, I), the configured loss at x_t. A conditional model
+        sees each label replaced by the null class with probability label_dropout (Ho & Salimans 2022, Alg. 1)."""
         t = torch.randint(0, self.process.T, (batch.shape[0],), device=batch.device)
         noise = torch.randn_like(batch)
-        terms = self.process.training_losses(self.net, batch, t, noise, levels=self._levels())
+        if self.conditional:
+            drop = torch.rand(batch.shape[0], device=batch.device) < self.config.label_dropout
+            labels = torch.where(drop, torch.full_like(labels, self.info.num_classes), labels)
+        terms = self.process.training_losses(self._net(labels), batch, t, noise, levels=self._levels())
         return {k: v.mean() for k, v in terms.items()}
 
     def _levels(self) -> int | None:
         return self.info.levels if self.info.kind == "image" else None
 
+    def _net(self, labels: torch.Tensor | None):
+        """The network as the process calls it, (x_t, t) -> output; a conditional one told `labels` [B] (None:
+        the null class), repeated for the bound's batches of whole repeats of x (t-major). The process never
+        sees labels."""
+        if not self.conditional:
+            if labels is not None:
+                raise ConfigError(f"{self.family}: labels given to an unconditional model")
+            return self.net
+
+        def net(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            y = labels if labels is None or len(labels) == len(x_t) else labels.repeat(len(x_t) // len(labels))
+            return self.net(x_t, t, y)
+
+        return net
+
     # ---- sampling --------------------------------------------------------------------------
-    def denoiser(self, clip_x0: bool | None = None) -> Denoiser:
-        """The network as a denoiser (x_t, t) -> Denoised(eps, x0, var_frac), for samplers and edits."""
+    def denoiser(self, clip_x0: bool | None = None, labels: torch.Tensor | None = None,
+                 guidance: float = 0.0) -> Denoiser:
+        """The network as a denoiser (x_t, t) -> Denoised(eps, x0, var_frac), for samplers and edits. A conditional
+        model's is told `labels` [B] (None or -1: the null class) and guided with weight `guidance`."""
         clip = self.config.clip_x0 and self.info.kind == "image" if clip_x0 is None else clip_x0
-        return make_denoiser(
-            self.net, self.process.alpha_bar, self.config.prediction, self.process.learned_variance, clip
-        )
+        null = self.info.num_classes if self.conditional else None
+        return make_denoiser(self.net, self.process.alpha_bar, self.config.prediction,
+                             self.process.learned_variance, clip, labels, float(guidance), null)
 
     def sample_options(self) -> dict[str, object]:
-        """sampler, steps, spacing, and every option a registered sampler declares (config values first:
-        model.eta for DDIM's eta, the process's reverse variance for ancestral sampling)."""
+        """sampler, steps, spacing, every option a registered sampler declares (config values first: model.eta
+        for DDIM's eta, the process's reverse variance for ancestral sampling), and guidance when conditional."""
         c = self.config
         own = {"eta": c.eta, "variance": self.process.variance}
         declared = {k: own.get(k, default) for k, default in option_defaults().items()}
-        return {"sampler": c.sampler, "steps": c.steps, "spacing": c.spacing, **declared}
+        guided = {"guidance": c.guidance} if self.conditional else {}
+        return {"sampler": c.sampler, "steps": c.steps, "spacing": c.spacing, **declared, **guided}
 
     def nfe(self, **options) -> int:
+        """Network evaluations per sample; guidance (w != 0) evaluates the network twice per step."""
         o = self._options(options)
-        return get_sampler(str(o["sampler"])).nfe(int(o["steps"]))
+        return get_sampler(str(o["sampler"])).nfe(int(o["steps"])) * (2 if o.get("guidance") else 1)
 
     def _options(self, given: dict) -> dict:
         defaults = self.sample_options()
@@ -163,37 +196,42 @@ class DDPM(GenerativeModel):
         return timestep_grid(self.process.T, int(steps or self.config.steps), spacing or self.config.spacing)
 
     @torch.no_grad()
-    def sample_chain(self, n: int, generator: Generator = None, callback=None, **options) -> torch.Tensor:
+    def sample_chain(self, n: int, generator: Generator = None, callback=None, labels=None,
+                     **options) -> torch.Tensor:
         """Unclamped x_0 [n, *shape]: x_T ~ N(0, I), then the chosen sampler over its grid. The one diffusion
-        sampling path: latent diffusion calls it on its latent model."""
+        sampling path: latent diffusion calls it on its latent model. `labels` [n] (conditional models; -1 is
+        the null class, default the even split) reach the sampler through the denoiser, as the guidance does."""
         o = self._options(options)
+        y = self.sample_labels(n, labels)
+        denoiser = self.denoiser(labels=y, guidance=float(o.pop("guidance", 0.0)))
         sampler = get_sampler(str(o.pop("sampler")))
         x_T = randn((n, *self.info.shape), generator, self.device)
         grid = self.sampling_grid(int(o.pop("steps")), str(o.pop("spacing")))
-        return sampler(self.denoiser(), x_T, grid, self.process.alpha_bar, generator=generator, callback=callback, **o)
+        return sampler(denoiser, x_T, grid, self.process.alpha_bar, generator=generator, callback=callback, **o)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: Generator = None, callback=None, **options) -> torch.Tensor:
+    def sample(self, n: int, generator: Generator = None, callback=None, labels=None, **options) -> torch.Tensor:
         """n samples [n, *shape] (images clamped to [-1, 1]); options as in sample_options()."""
-        x = self.sample_chain(n, generator, callback, **options)
+        x = self.sample_chain(n, generator, callback, labels, **options)
         return x.clamp(-1, 1) if self.info.kind == "image" else x
 
     # ---- DDIM inversion ------------------------------------------------------------------------
     @torch.no_grad()
-    def encode(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
-        """DDIM inversion x_0 -> x_T (deterministic ODE, Song et al. 2021) on the default grid."""
+    def encode(self, x: torch.Tensor, steps: int | None = None, labels=None) -> torch.Tensor:
+        """DDIM inversion x_0 -> x_T (deterministic ODE, Song et al. 2021) on the default grid (a conditional
+        model inverts with its null class: `labels` is accepted and not used)."""
         return ddim_invert(self.denoiser(clip_x0=False), self.process.alpha_bar, x, self.sampling_grid(steps))
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, steps: int | None = None) -> torch.Tensor:
-        """DDIM (eta = 0) from x_T = z: the inverse of encode up to discretization error."""
+    def decode(self, z: torch.Tensor, steps: int | None = None, labels=None) -> torch.Tensor:
+        """DDIM (eta = 0) from x_T = z: the inverse of encode up to discretization error (null class)."""
         return sample_ddim(self.denoiser(clip_x0=False), z, self.sampling_grid(steps), self.process.alpha_bar)
 
     @torch.no_grad()
     def interpolate(
-        self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp"
+        self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp", labels=None
     ) -> torch.Tensor:
-        """Frames [steps, *shape] decoded from slerp of the two examples' DDIM-inverted noises."""
+        """Frames [steps, *shape] decoded from slerp of the two examples' DDIM-inverted noises (null class)."""
         if mode != "slerp":
             raise ConfigError(f"{self.family} interpolates by 'slerp' of inverted noises, not '{mode}'")
         shape = self.info.shape
@@ -209,16 +247,20 @@ class DDPM(GenerativeModel):
     # ---- likelihood ------------------------------------------------------------------------
     @torch.no_grad()
     def vlb_terms(
-        self, x: torch.Tensor, generator: torch.Generator | None = None, t_subset: int | None = None
+        self, x: torch.Tensor, generator: torch.Generator | None = None, t_subset: int | None = None,
+        labels: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Per-step terms of the bound in bits/dim: 'terms' [B, T], 'prior' [B], 'total' [B] (see process)."""
-        return self.process.vlb_terms(self.net, x, self._levels(), generator, t_subset)
+        """Per-step terms of the bound in bits/dim: 'terms' [B, T], 'prior' [B], 'total' [B] (see process). With
+        the labels [B] of x, a conditional model's bound is on -log p(x|y); without, on -log p(x) (null class)."""
+        return self.process.vlb_terms(self._net(labels), x, self._levels(), generator, t_subset)
 
     def log_likelihood(
-        self, x: torch.Tensor, generator: torch.Generator | None = None, t_subset: int | None = None
+        self, x: torch.Tensor, generator: torch.Generator | None = None, t_subset: int | None = None,
+        labels: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Ho et al. eq. 5 in bits/dim [B]: discretized L_0 on info.levels, all T-1 KL terms, prior L_T.
+        """Ho et al. eq. 5 in bits/dim [B]: discretized L_0 on info.levels, all T-1 KL terms, prior L_T; given
+        labels (conditional models), the same bound on -log p(x|y).
 
         For continuous (points) data the decoder is a Gaussian density: this bounds -log p(x) per dim instead.
         """
-        return self.vlb_terms(x, generator, t_subset)["total"]
+        return self.vlb_terms(x, generator, t_subset, labels)["total"]

@@ -92,23 +92,56 @@ class OnDevice:
         return self._copies[device]
 
 
+def guided_output(net: Callable[..., torch.Tensor], x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor,
+                  null_label: int, guidance: float, learned_variance: bool = False) -> torch.Tensor:
+    """A conditional network's output at (x_t, t, y) [B], with classifier-free guidance of weight w when w != 0.
+
+    Ho & Salimans 2022, eq. 6: eps~ = (1 + w) eps(x_t, y) - w eps(x_t, null). Applied to the raw output: eps, x0
+    and v are affine in each other at fixed (x_t, t) and the weights sum to one, so guiding any of them is the
+    same. A learned variance is taken from the conditional pass. Labels -1 mean the null class.
+    """
+    y = torch.where(y < 0, torch.full_like(y, null_label), y)
+    if guidance == 0:
+        return net(x_t, t, y)
+    both = net(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([y, torch.full_like(y, null_label)]))
+    cond, uncond = both.chunk(2)  # one batch of 2B: the network treats examples independently
+    if learned_variance:
+        (c, v), (u, _) = cond.chunk(2, dim=1), uncond.chunk(2, dim=1)
+        return torch.cat([(1 + guidance) * c - guidance * u, v], dim=1)
+    return (1 + guidance) * cond - guidance * uncond
+
+
 def make_denoiser(
-    net: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    net: Callable[..., torch.Tensor],
     alpha_bar: torch.Tensor,
     prediction: str = "eps",
     learned_variance: bool = False,
     clip_x0: bool = False,
+    labels: torch.Tensor | None = None,
+    guidance: float = 0.0,
+    null_label: int | None = None,
 ) -> Denoiser:
     """Wrap a network (x_t, t) -> output into a denoiser (x_t, t) -> Denoised; t is an int or int tensor [B].
 
     With learned_variance the network's channels are [prediction, v] (Nichol & Dhariwal 2021 eq. 15) and
     var_frac = (v + 1) / 2 interpolates log beta_t and log beta_tilde_t of whatever grid the sampler uses.
+    A conditional network (null_label set: its null class) is called as net(x_t, t, y) with `labels` [B] (None:
+    the null class, i.e. unconditional) and classifier-free guidance of weight `guidance` (guided_output), so
+    every sampler and edit gets labels and guidance through this one callable.
     """
     table = OnDevice(alpha_bar)
+    if null_label is None and (labels is not None or guidance != 0):
+        raise ConfigError("labels and guidance need a class-conditional diffusion model (train with --conditional)")
 
     def denoise(x_t: torch.Tensor, t: torch.Tensor | int) -> Denoised:
         t_b = torch.as_tensor(t, dtype=torch.long, device=x_t.device).reshape(-1).expand(x_t.shape[0])
-        out = net(x_t, t_b)
+        if null_label is None:
+            out = net(x_t, t_b)
+        else:
+            y = torch.full_like(t_b, null_label) if labels is None else labels.to(x_t.device).reshape(-1)
+            if len(y) != x_t.shape[0]:
+                raise ValueError(f"{len(y)} labels for a batch of {x_t.shape[0]}")
+            out = guided_output(net, x_t, t_b, y, null_label, guidance, learned_variance)
         var_frac = None
         if learned_variance:
             out, v = out.chunk(2, dim=1)
