@@ -28,7 +28,8 @@ pytestmark = pytest.mark.usefixtures("tiny_runs")
     lambda r: r["data"].pop("levels"),  # KeyError: 'levels' (CI's fuzz run found it)
     lambda r: r.pop("tensors_file"),  # KeyError: 'tensors_file'
     lambda r: r.pop("tensors_sha256"),  # KeyError: 'tensors_sha256'
-], ids=["no-config", "null-config", "no-data-config", "null-data", "bad-shape", "no-levels", "no-tensors-file", "no-sha256"])
+], ids=["no-config", "null-config", "no-data-config", "null-data", "bad-shape", "no-levels", "no-tensors-file",
+        "no-sha256"])
 def test_record_fields_missing_or_malformed(tmp_path, change):
     run = shutil.copytree(RUNS["digits"], tmp_path / "run")
     path = edit_record(run, change)
