@@ -49,16 +49,17 @@ def save_grid(x: torch.Tensor, path: Path, nrow: int | None = None) -> None:
 
 def save_scatter(points: np.ndarray, path: Path, modes: np.ndarray | None = None, title: str = "",
                  lim: float | None = None) -> None:
-    """Scatter of 2-D samples (native coordinates), true mode centres as red crosses."""
+    """Scatter of 2-D samples (native coordinates) over the true mode centres, drawn as hollow red rings
+    beneath the samples so that a mode's samples stay visible (crosses on top hid them)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5)
     if modes is not None:
-        ax.scatter(modes[:, 0], modes[:, 1], s=30, c="red", marker="x")
+        ax.scatter(modes[:, 0], modes[:, 1], s=60, facecolors="none", edgecolors="red", linewidths=0.8, zorder=1)
+    ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.5, zorder=2)
     if lim:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)

@@ -10,7 +10,7 @@ IMAGE_SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("interpolation", "Interpolation strips", ("interp",)),
     ("reconstructions", "Reconstructions (top: data, bottom: reconstruction)", ("recon",)),
     ("editing", "Inpainting and image-to-image", ("inpaint", "img2img", "edit")),
-    ("scatter", "2-D samples (scatter, true modes as red crosses)", ("scatter",)),
+    ("scatter", "2-D samples (scatter, true modes as red rings)", ("scatter",)),
 )
 OTHER = ("other", "Other images", ())
 
