@@ -48,7 +48,7 @@ class TrainConfig:
     checkpoint_minutes: float = 5.0  # also after this many minutes of this process's wall clock; 0 = off
     eval_every: int = 250  # family diagnostics (e.g. GAN mode coverage on 2-D mixtures); 0 = off
     keep_checkpoints: int = 2
-    n_grid: int = 64  # samples in each saved grid
+    n_grid: int = 64  # samples in each saved grid (2-D data: at least 1000 points per scatter)
 
 
 DEFAULT_STEPS = 2000
