@@ -1,7 +1,8 @@
 """Benchmark 4: every genlab family (vae, gan, ddpm, ldm) at one wall-clock budget on MNIST via `genlab
 compare`, side by side with the peers a user would pick: pythae's VAE, and a DCGAN trained the way PyTorch's
-official DCGAN example trains it. All scored by genlab's evaluator (FD, precision, recall) against the MNIST
-test split, beside the evaluator's real-vs-real floor.
+official DCGAN example trains it. Every model is scored under the protocol of `genlab score` / `genlab evaluate`
+in every feature space (the trained evaluator and the pixel-PCA space, each calibrated): FD, precision, recall
+with standard errors against the training split, beside the real-vs-real floor.
 
     python benchmarks/families.py [--budget 600s] [--n 2000] [--device cpu] [--out benchmarks/results]
 
@@ -11,14 +12,17 @@ run's metrics.json (genlab's metric suite). Peers, each under the same wall-cloc
   * DCGAN (Radford et al. 2016) as in pytorch/examples dcgan/main.py: nz 100, ngf = ndf = 64, BatchNorm,
     N(0, 0.02) conv init, BCE, Adam lr 2e-4 beta1 0.5, batch 128; its 64x64 architecture with one
     up/down-sampling stage fewer for 32x32, MNIST padded from 28 to 32 with background and cropped back.
-  * pythae's VAE (benchmarks/peers/pythae_vae.py), run in a separate env because pythae pins a `dataclasses`
+  * pythae's VAE (benchmarks/peers/pythae_vae.py), once per network set of --pythae-nets (default: its MLP
+    networks and its ResNet MNIST benchmark networks), run in a separate env because pythae pins a `dataclasses`
     backport and pydantic that must not enter genlab's env. Set it up once:
         python3 -m venv .venv-bench
         .venv-bench/bin/pip install torch==2.13.0        # exactly, else pip pulls a CUDA build
         .venv-bench/bin/pip install pythae
     (check `.venv-bench/bin/python -c "import torch; print(torch.__version__)"` says 2.13.0+cpu). Another
     interpreter: --peer-python. If pythae cannot run, its row says unavailable and why.
-Target: every genlab family at least as good (FD) as its peer. Results: <out>/families.{json,md} and a sample
+Peers' samples and records are kept in <runs>/peers/, so `--keep` scores them again without retraining.
+Target: every genlab family at least as good (FD) as its peer: no peer ahead in any calibrated space (intervals
+separated). Results: <out>/families.{json,md} and a sample
 grid PNG per family and peer, <out>/families-<name>.png.
 """
 
@@ -35,13 +39,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from common import MNIST_DIR, RESULTS, write_results
-from scoring import Scorer, load_mnist, save_grid
+from scoring import Scorer, fd_verdict, load_mnist, save_grid, space_rows
 from torch import nn
 
 BENCH = Path(__file__).resolve().parent
 PEER_PYTHON = BENCH.parent / ".venv-bench" / "bin" / "python"
 FAMILIES = ("vae", "gan", "ddpm", "ldm")
 PEER_OF = {"vae": "pythae VAE", "gan": "DCGAN (PyTorch example)"}
+PYTHAE_NETS = {"default": "MLP", "conv": "conv", "resnet": "ResNet"}
 
 
 # ---- DCGAN, as pytorch/examples trains it ------------------------------------------------------------
@@ -139,6 +144,19 @@ def run_pythae(train: torch.Tensor, budget: float, n: int, seed: int, device: st
         return torch.from_numpy(np.load(Path(tmp) / "samples.npy")), record
 
 
+def save_peer(folder: Path, key: str, x: torch.Tensor, record: dict) -> None:
+    """A trained peer's samples and record, so that --keep scores them again without retraining."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / f"{key}.npy", x.float().numpy())
+    (folder / f"{key}.json").write_text(json.dumps(record, indent=1))
+
+
+def load_peer(folder: Path, key: str) -> tuple[torch.Tensor | None, dict | None]:
+    if not (folder / f"{key}.npy").is_file() or not (folder / f"{key}.json").is_file():
+        return None, None
+    return torch.from_numpy(np.load(folder / f"{key}.npy")), json.loads((folder / f"{key}.json").read_text())
+
+
 # ---- genlab families -------------------------------------------------------------------------------
 def run_genlab(a, runs: Path) -> None:
     from genlab.cli.compare import parse_step_grid
@@ -164,6 +182,7 @@ def genlab_row(run_dir: Path, device: str, out: Path) -> tuple[dict, str]:
             "bits_per_dim": lik.get("bits_per_dim", f"n/a ({lik.get('reason', '')})"),
             "train_images_per_s": cost["train_images_per_s"], "sample_images_per_s": cost["samples_per_second"],
             "params": int(cost["parameters"]), "train_steps": cost["train_steps"], "floor": m["floor"],
+            "spaces": space_rows(m),
             "sample_options": m["protocol"].get("sample_options") if isinstance(m.get("protocol"), dict) else None,
             "config": cfg.to_json()}, str(grid)
 
@@ -183,8 +202,9 @@ def main() -> None:
                          "DDPM default is benchmark 1's U-Net)")
     ap.add_argument("--peers", default="vae,gan", help="peers to run: vae (pythae), gan (DCGAN); '' for none")
     ap.add_argument("--peer-python", type=Path, default=PEER_PYTHON, help="interpreter with pythae installed")
-    ap.add_argument("--pythae-nets", choices=("default", "conv"), default="default",
-                    help="pythae VAE networks: its default MLPs or its MNIST benchmark convnets")
+    ap.add_argument("--pythae-nets", default="default,resnet",
+                    help="pythae VAE network sets, comma-separated, one peer each: default (its MLPs), conv, resnet "
+                         "(its MNIST benchmark convnets / ResNets)")
     ap.add_argument("--keep", action="store_true", help="keep finished runs in --runs instead of starting afresh")
     ap.add_argument("--runs", type=Path, default=BENCH / "runs" / "families", help="genlab's compare folder")
     ap.add_argument("--seed", type=int, default=0)
@@ -204,51 +224,80 @@ def main() -> None:
     results, grids = {}, {}
     for fam in a.families.split(","):
         results[f"genlab {fam}"], grids[f"genlab {fam}"] = genlab_row(a.runs / "runs" / f"{fam}-seed0", a.device, out)
-    peers = [p for p in a.peers.split(",") if p]
-    for peer in peers:
-        name = PEER_OF[peer]
-        print(f"training peer {name} for {a.budget}", flush=True)
-        if peer == "gan":
-            x, rec = train_dcgan(data.train, budget, a.n, a.seed, a.device)
-        else:
-            x, rec = run_pythae(data.train, budget, a.n, a.seed, a.device, a.peer_python, a.pythae_nets)
+    peers = [(p, nets) for p in a.peers.split(",") if p for nets in (a.pythae_nets.split(",") if p == "vae" else [""])]
+    for peer, nets in peers:
+        name = PEER_OF[peer] + (f" ({PYTHAE_NETS[nets]})" if nets else "")
+        key = peer + (f"-{nets}" if nets else "")
+        x, rec = load_peer(a.runs / "peers", key) if a.keep else (None, None)
         if x is None:
-            results[name] = rec
-            continue
-        results[name] = {**scorer.score(x), **rec, "bits_per_dim": "n/a (not measured for peers)"}
-        grids[name] = str(save_grid(scorer.snap(x), out / f"families-peer-{peer}.png",
+            print(f"training peer {name} for {a.budget}", flush=True)
+            if peer == "gan":
+                x, rec = train_dcgan(data.train, budget, a.n, a.seed, a.device)
+            else:
+                x, rec = run_pythae(data.train, budget, a.n, a.seed, a.device, a.peer_python, nets)
+            if x is None:
+                results[name] = rec
+                continue
+            save_peer(a.runs / "peers", key, x, rec)
+        scored = scorer.score_all_spaces(x, a.seed)
+        results[name] = {**scored["fidelity"], **rec, "bits_per_dim": "n/a (not measured for peers)",
+                         "spaces": space_rows(scored), "floor": scored["floor"]}
+        grids[name] = str(save_grid(scorer.snap(x), out / f"families-peer-{key}.png",
                                     f"{name}, {rec['train_seconds']:.0f} s CPU training"))
     floor = next(iter(results.values()))["floor"] if results else scorer.floor(a.n, a.seed)
     verdicts = {}
-    for fam, name in PEER_OF.items():
+    for peer, nets in peers:
+        fam, name = peer, PEER_OF[peer] + (f" ({PYTHAE_NETS[nets]})" if nets else "")
         g, p = results.get(f"genlab {fam}"), results.get(name)
         if g is None or p is None:
             continue
-        verdicts[fam] = ({"peer": name, "genlab_fd": g["fd"], "peer_fd": p["fd"], "met": g["fd"] <= p["fd"]}
-                         if "fd" in p else {"peer": name, "met": None, "reason": p.get("reason")})
-    cols = ["fd", "precision", "recall", "bits_per_dim", "train_images_per_s", "sample_images_per_s", "params"]
-    rows = [[name, *(r[c] for c in cols)] if "fd" in r else [name, f"unavailable: {r['reason']}", *[""] * 6]
+        if "spaces" not in p:
+            verdicts[name] = {"family": fam, "peer": name, "met": None, "reason": p.get("reason")}
+            continue
+        who, per_space = fd_verdict(g["spaces"], p["spaces"])
+        outcome = {"a": "genlab ahead", "b": "peer ahead"}.get(who, who)
+        verdicts[name] = {"family": fam, "peer": name, "outcome": outcome,
+                          "per_space": {r: {"a": "genlab", "b": "peer"}.get(v, v) for r, v in per_space.items()},
+                          "genlab_fd": {r: [g["spaces"][r]["fd"], g["spaces"][r]["fd_se"]] for r in per_space},
+                          "peer_fd": {r: [p["spaces"][r]["fd"], p["spaces"][r]["fd_se"]] for r in per_space},
+                          "met": who in ("a", "tie")}
+    roles = sorted({r for res in results.values() for r in res.get("spaces", {})}, key=lambda r: r != "trained")
+
+    def fd_cell(r: dict, role: str) -> str:
+        sp = r.get("spaces", {}).get(role)
+        return f"{sp['fd']:.3g} ± {1.96 * sp['fd_se']:.2g}" if sp else "n/a"
+
+    cols = ["precision", "recall", "bits_per_dim", "train_images_per_s", "sample_images_per_s", "params"]
+    rows = [[name, *(fd_cell(r, role) for role in roles), *(r[c] for c in cols)] if "fd" in r
+            else [name, f"unavailable: {r['reason']}", *[""] * (len(roles) + len(cols) - 1)]
             for name, r in results.items()]
-    rows.append(["real-vs-real floor (train vs test)", floor["fd"], floor["precision"], floor["recall"], "", "", "",
-                 ""])
-    notes = [f"MNIST 28x28, {a.budget} wall-clock training per model on {a.device}; {a.n} samples per model vs the "
-             f"{len(data.test)} test images in genlab's evaluator features (samples clamped and rounded to 256 "
-             "levels); bits/dim from genlab's suite on the first test images (genlab families only)",
+    first = next((r for r in results.values() if "spaces" in r), {})
+    rows.append(["real-vs-real floor (held-out test vs train)",
+                 *(f"{first['spaces'][r]['floor_fd']:.3g}" if r in first.get("spaces", {}) else "" for r in roles),
+                 floor.get("precision", ""), floor.get("recall", ""), "", "", "", ""])
+    notes = [f"MNIST 28x28, {a.budget} wall-clock training per model on {a.device}; {a.n} samples per model, scored "
+             "as `genlab score` scores them (clamped and rounded to 256 levels) against the training split in every "
+             "feature space (FD columns: ± is the 95% interval, bootstrap over samples); precision and recall in the "
+             "trained space; bits/dim from genlab's suite on the first test images (genlab families only)",
              "genlab families: `genlab compare` defaults for MNIST (each family's own config and default sampler), "
              f"with overrides {', '.join(a.set or []) or 'none'}",
              "peers: DCGAN as in pytorch/examples (32x32, padded MNIST, BCE, Adam 2e-4 beta1 0.5, batch 128); "
-             f"pythae VAE ({a.pythae_nets} networks, BCE, Adam 1e-3, batch 128, latent 16, NormalSampler)"]
-    for fam, v in verdicts.items():
-        notes.append(f"{fam}: genlab FD {v['genlab_fd']:.3f} vs {v['peer']} {v['peer_fd']:.3f} -> target "
-                     f"{'met' if v['met'] else 'not met'}" if v["met"] is not None
-                     else f"{fam}: peer {v['peer']} unavailable ({v['reason']})")
+             f"pythae VAE ({a.pythae_nets} networks, BCE, Adam 1e-3, batch 128, latent 16, NormalSampler)",
+             "verdict per pair, by the report's rule: a side is ahead only when the FD intervals separate in every "
+             "calibrated space; overlap in some space is a tie; spaces that disagree are inconclusive"]
+    for v in verdicts.values():
+        notes.append(f"genlab {v['family']} vs {v['peer']}: {v['outcome']} (per space: "
+                     + ", ".join(f"{r} {o}" for r, o in v["per_space"].items()) + ") -> target "
+                     + ("met" if v["met"] else "not met") if v["met"] is not None
+                     else f"genlab {v['family']}: peer {v['peer']} unavailable ({v['reason']})")
     notes.append("sample grids: " + ", ".join(grids.values()))
     args = {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()}
     path = write_results("families", {"args": args, "results": results, "floor": floor, "evaluator": scorer.record,
-                                      "target": "every genlab family FD <= its peer's FD", "verdicts": verdicts,
+                                      "target": "no peer ahead of its genlab family in any calibrated space",
+                                      "verdicts": verdicts,
                                       "grids": grids},
-                         rows, ["model", "FD", "precision", "recall", "bits/dim", "train img/s", "sample img/s",
-                                "params"], notes, out)
+                         rows, ["model", *(f"FD ({r})" for r in roles), "precision", "recall", "bits/dim",
+                                "train img/s", "sample img/s", "params"], notes, out)
     print(f"-> {path}")
 
 

@@ -24,13 +24,15 @@ def load_mnist():
 
 
 class Scorer:
-    """genlab's evaluator for MNIST with the test-split features computed once."""
+    """genlab's evaluator for MNIST with the test-split features computed once (`score`, `floor`: the trained
+    space against the test split, as benchmarks 1 and 3 have always been scored), and `score_all_spaces`: every
+    feature space under exactly the protocol of `genlab score` / `genlab evaluate` (issue 14)."""
 
     def __init__(self, data, device: str = "cpu"):
         from genlab.data import dataset_fingerprint
         from genlab.evaluation.evaluator import load_or_train_evaluator
 
-        self.data = data
+        self.data, self.device = data, device
         self.evaluator = load_or_train_evaluator(data, dataset_fingerprint(data), device, progress=True)
         self.test_f = self.features(data.test)
 
@@ -53,6 +55,13 @@ class Scorer:
         precision, recall = precision_recall(self.test_f, f, PR_K)
         return {"fd": frechet_distance(self.test_f, f), "precision": precision, "recall": recall, "n": len(x)}
 
+    def score_all_spaces(self, x: torch.Tensor, seed: int = 0) -> dict:
+        """`genlab score`'s result for samples x: per feature space FD, KID, precision, recall, density, coverage
+        with standard errors, the floor and the calibration; class coverage; memorization."""
+        from genlab.evaluation.score import score
+
+        return score(self.snap(x), self.data, device=self.device, seed=seed, evaluator=self.evaluator)
+
     def floor(self, n: int, seed: int = 0) -> dict[str, float]:
         """Real-vs-real floor: n random training images scored like samples (as genlab.metrics.suite does)."""
         idx = torch.randperm(len(self.data.train), generator=torch.Generator().manual_seed(seed))[:n]
@@ -63,6 +72,44 @@ class Scorer:
         e = self.evaluator
         return {"name": e.name, "sha256": e.sha256, "test_accuracy": e.test_accuracy, "reference": "test split",
                 "n_reference": len(self.data.test), "precision_recall_k": PR_K}
+
+
+Z95 = 1.96  # two-sided 95% normal quantile, as genlab.report.verdicts
+
+
+def space_rows(result: dict) -> dict[str, dict]:
+    """Per feature space of a metrics.json / `genlab score` result: name, calibrated, and each fidelity metric
+    with its standard error, e.g. {'trained': {'name': 'genlab-cnn-v2', 'calibrated': True, 'fd': ..,
+    'fd_se': .., ...}}."""
+    out = {}
+    for role, sp in (result.get("spaces") or {}).items():
+        if not isinstance(sp, dict) or "fidelity" not in sp:
+            continue
+        cal = sp.get("calibration") or {}
+        out[role] = {"name": sp.get("name"), "calibrated": bool(cal.get("passed")), **sp["fidelity"],
+                     "floor_fd": (sp.get("floor") or {}).get("fd")}
+    return out
+
+
+def fd_verdict(a: dict[str, dict], b: dict[str, dict]) -> tuple[str, dict[str, str]]:
+    """Which of two models has the lower FD, by the report's rule (genlab.report.verdicts): 'a' or 'b' only
+    when the 95% intervals separate in every calibrated space the two share; 'tie' when they overlap in some
+    space and no space says the opposite; 'inconclusive' when spaces disagree. Also the per-space outcome."""
+    per = {}
+    for role in a.keys() & b.keys():
+        if not (a[role]["calibrated"] and b[role]["calibrated"]):
+            continue
+        fa, fb = a[role], b[role]
+        gap, hw = fa["fd"] - fb["fd"], Z95 * (fa.get("fd_se", 0.0) + fb.get("fd_se", 0.0))
+        per[role] = "tie" if abs(gap) <= hw else ("a" if gap < 0 else "b")
+    outcomes = set(per.values())
+    if not per:
+        return "inconclusive", per
+    if {"a", "b"} <= outcomes:
+        return "inconclusive", per
+    if outcomes == {"a"} or outcomes == {"b"}:
+        return outcomes.pop(), per
+    return "tie", per
 
 
 def timed(fn, *args, **kwargs):

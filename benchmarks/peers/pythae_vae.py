@@ -3,8 +3,9 @@
     .venv-bench/bin/python benchmarks/peers/pythae_vae.py --train X.npy --budget-seconds 600 --n 2000 --out S.npy
 
 Trains pythae's VAE as a user builds it, `VAE(VAEConfig(...))` with pythae's default MLP encoder/decoder
-(`--nets conv`: its MNIST benchmark convnets Encoder_Conv_VAE_MNIST / Decoder_Conv_AE_MNIST instead); both
-decoders end in a sigmoid, so the Bernoulli (BCE) reconstruction loss. A plain Adam loop for a wall-clock
+(`--nets conv`: its MNIST benchmark convnets Encoder_Conv_VAE_MNIST / Decoder_Conv_AE_MNIST instead; `--nets
+resnet`: its MNIST benchmark ResNets Encoder_ResNet_VAE_MNIST / Decoder_ResNet_AE_MNIST); all its decoders end in a
+sigmoid, so the Bernoulli (BCE) reconstruction loss. A plain Adam loop for a wall-clock
 budget, then draws samples with pythae's NormalSampler. Needs only torch, numpy and pythae.
 Input: training images [N, 1, 28, 28] in [-1, 1]; output: samples [n, 1, 28, 28] in [-1, 1] and a JSON
 record (parameters, steps, training images/s, sampling images/s) on the last stdout line.
@@ -31,11 +32,16 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--nets", choices=("default", "conv"), default="default")
+    ap.add_argument("--nets", choices=("default", "conv", "resnet"), default="default")
     a = ap.parse_args()
     from pythae.data.datasets import DatasetOutput
     from pythae.models import VAE, VAEConfig
-    from pythae.models.nn.benchmarks.mnist import Decoder_Conv_AE_MNIST, Encoder_Conv_VAE_MNIST
+    from pythae.models.nn.benchmarks.mnist import (
+        Decoder_Conv_AE_MNIST,
+        Decoder_ResNet_AE_MNIST,
+        Encoder_Conv_VAE_MNIST,
+        Encoder_ResNet_VAE_MNIST,
+    )
     from pythae.samplers import NormalSampler
 
     torch.manual_seed(a.seed)
@@ -44,6 +50,8 @@ def main() -> None:
     cfg = VAEConfig(input_dim=tuple(x_all.shape[1:]), latent_dim=a.latent_dim, reconstruction_loss="bce")
     if a.nets == "conv":
         model = VAE(cfg, encoder=Encoder_Conv_VAE_MNIST(cfg), decoder=Decoder_Conv_AE_MNIST(cfg))
+    elif a.nets == "resnet":
+        model = VAE(cfg, encoder=Encoder_ResNet_VAE_MNIST(cfg), decoder=Decoder_ResNet_AE_MNIST(cfg))
     else:
         model = VAE(cfg)
     model.to(a.device)

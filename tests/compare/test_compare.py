@@ -47,6 +47,11 @@ def test_digits_compare_writes_every_artifact(digits_compare):
     assert len(elbo["L_t_bpd"]) == 1000 and elbo["total_bpd"] > 0
     log = [json.loads(line) for line in (out / "runs" / "gan-seed0" / "metrics.jsonl").read_text().splitlines()]
     assert sum("probe/fd" in r for r in log) == 5  # quality against training time
+    # the evaluation's class coverage goes into the run's log, with the collapse flag beside the count
+    metrics = json.loads((out / "runs" / "gan-seed0" / "metrics.json").read_text())["mode_collapse"]
+    last = [r for r in log if "eval/classes_covered" in r][-1]
+    assert last["step"] == 12 and last["eval/classes_covered"] == metrics["classes_covered"]
+    assert last["eval/collapsed"] == float(metrics["classes_covered"] < 5) and last["eval/num_classes"] == 10
 
 
 def test_results_json_holds_every_table_cell(digits_compare):

@@ -15,6 +15,8 @@ from genlab.evaluation.generate import check_sample_options
 from genlab.evaluation.suite import evaluate
 from genlab.fileio import atomic_write_json
 from genlab.runs import load_run
+from genlab.train.diagnostics import collapsed
+from genlab.train.logger import append_metrics
 
 
 def load_run_data(cfg, info, data_dir: str | None = None) -> Dataset:
@@ -51,4 +53,14 @@ def evaluate_run(run: str | Path, *, n_samples: int = 2000, seed: int = 0, devic
     metrics["run"] = {"family": cfg.family, "data": cfg.data.name, "seed": cfg.train.seed, "path": str(run)}
     out = Path(run) / "metrics.json"
     atomic_write_json(out, json.loads(json.dumps(metrics, default=float)))
+    log_class_coverage(Path(run), record["step"], metrics.get("mode_collapse", {}))
     return out
+
+
+def log_class_coverage(run: Path, step: int, mc: dict) -> None:
+    """Labelled images: the classes the samples cover go into the run's log (eval/*; eval/collapsed = 1 when
+    fewer than half), as the trainer logs diag/* modes for 2-D mixtures: a collapse is in the log, not hidden."""
+    if not isinstance(mc.get("classes_covered"), int | float) or not mc.get("num_classes"):
+        return
+    append_metrics(run, step, {"eval/classes_covered": mc["classes_covered"], "eval/num_classes": mc["num_classes"],
+                               "eval/collapsed": float(collapsed(mc["classes_covered"], mc["num_classes"]))})

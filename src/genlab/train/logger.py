@@ -46,6 +46,12 @@ class MetricsLogger:
             self._tb.close()
 
 
+def append_metrics(run_dir: Path, step: int, scalars: dict[str, float]) -> None:
+    """One more metrics.jsonl line for a finished run (what `genlab evaluate` measured at its last step)."""
+    with open(Path(run_dir) / "metrics.jsonl", "a") as f:
+        f.write(json.dumps({"step": step, **scalars}) + "\n")
+
+
 def _step(line: str) -> float:
     """The step of one metrics.jsonl line; infinity for a blank or torn line (a kill mid-append), so it is dropped."""
     try:
