@@ -18,11 +18,11 @@ SLOW = os.environ.get("GENLAB_SLOW") == "1"
 MEMORY_BOUND = 200 * 2**20  # no single case may raise the process's peak memory by more than this
 
 
-def fuzz_settings(examples: int) -> settings:
-    """Fixed seed, no example database, 2 s per example; `examples` x20 with GENLAB_SLOW=1, or x
-    GENLAB_FUZZ_SCALE when that is set (long local runs)."""
+def fuzz_settings(examples: int, deadline_ms: int = 2000) -> settings:
+    """Fixed seed, no example database, 2 s per example unless told (deadline_ms); `examples` x20 with
+    GENLAB_SLOW=1, or x GENLAB_FUZZ_SCALE when that is set (long local runs)."""
     scale = float(os.environ.get("GENLAB_FUZZ_SCALE", 0)) or (20 if SLOW else 1)
-    return settings(derandomize=True, database=None, deadline=2000, max_examples=max(1, round(examples * scale)),
+    return settings(derandomize=True, database=None, deadline=deadline_ms, max_examples=max(1, round(examples * scale)),
                     print_blob=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                              HealthCheck.function_scoped_fixture,
                                                              HealthCheck.filter_too_much])

@@ -164,7 +164,7 @@ def test_model_options_build_or_refuse(family, model, info):
 TRAIN_KEYS = sorted(set(FIELDS["train"]) - {"steps", "images", "budget", "device"})  # keep each case short
 
 
-@fuzz_settings(30)
+@fuzz_settings(30, deadline_ms=10_000)  # a run's end (diagnostics, figures: 100-step DDPM sampling) takes seconds
 @given(st.sampled_from(["vae", "gan", "ddpm"]),
        st.dictionaries(st.sampled_from([f"train.{k}" for k in TRAIN_KEYS] + [f"model.{k}" for k in FIELDS["model"]]),
                        small_values, max_size=3))

@@ -41,7 +41,7 @@ from genlab.train.schedule import BatchSchedule, step_seed
 __all__ = ["BatchSchedule", "TrainResult", "Trainer", "step_seed"]
 
 
-SCATTER_POINTS = 1000  # samples in a 2-D run's scatter figures (images: train.n_grid in a grid)
+SCATTER_POINTS = 1000  # points in a 2-D run's scatters (64 hid holes and strays); images: train.n_grid
 
 
 @dataclass
@@ -206,7 +206,6 @@ class Trainer:
         from genlab.visual import save_samples_figure
 
         g = torch.Generator(self.device).manual_seed(self.cfg.train.seed)
-        # a 2-D scatter of 64 points hides holes and stray samples: points get at least SCATTER_POINTS
         n = self.cfg.train.n_grid if self.data.kind == "image" else max(self.cfg.train.n_grid, SCATTER_POINTS)
         x = self.ema.sample(n, generator=g)
         save_samples_figure(x, self.run_dir / "samples" / f"{tag}.png", self.data, title=tag)
