@@ -76,7 +76,6 @@ def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 25
     if n <= 0:
         raise ConfigError(f"the number of samples must be positive, got {n}")
     cycle = label_cycle(model, labels)
-    kw = {} if cycle is None else {"labels": None}  # unconditional families need not take labels
     device = next(model.parameters()).device
     n_batches = math.ceil(n / batch_size)
     bar = tqdm(total=n, desc=f"sampling {model.family}", disable=not progress or n_batches < 2, unit="img")
@@ -84,8 +83,8 @@ def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 25
     def one(b: int) -> torch.Tensor:
         start = b * batch_size
         size = min(batch_size, n - start)
-        if cycle is not None:
-            kw["labels"] = image_labels(cycle, start, size).to(device)
+        # unconditional models are not passed labels at all (families outside genlab need not take them)
+        kw = {} if cycle is None else {"labels": image_labels(cycle, start, size).to(device)}
         x = model.sample(size, generator=PerImageGenerator(image_seeds(seed, start, size), device), **kw, **options)
         bar.update(size)
         return x.detach().float().cpu()
