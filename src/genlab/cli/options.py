@@ -60,7 +60,7 @@ def labels_from_args(a: argparse.Namespace) -> list[int] | str | None:
 
 def sampling_options_from_args(a: argparse.Namespace) -> dict:
     """The sampling options the flags give (None where a flag is absent), typed like the declared defaults."""
-    opts = {"sampler": a.sampler, "steps": a.sample_steps, "eta": a.eta, "guidance": a.guidance,
+    opts = {"sampler": a.sampler, "steps": a.sample_steps, "eta": a.eta, "guidance": getattr(a, "guidance", None),
             "truncation": getattr(a, "truncation", None), "temperature": getattr(a, "temperature", None)}
     declared = option_defaults()
     for item in a.sampler_option:

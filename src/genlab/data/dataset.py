@@ -58,7 +58,7 @@ class DataInfo:
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             raise DataError(f"data info has an invalid {bad[0]}")
-        return cls(d["name"], d["kind"], tuple(shape), d["levels"], d.get("num_classes"),
+        return cls(d["name"], d["kind"], tuple(shape), d.get("levels"), d.get("num_classes"),
                    float(d.get("scale", 1.0)), tuple(float(v) for v in offset))
 
 

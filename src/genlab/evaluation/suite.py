@@ -68,7 +68,8 @@ def _latent(model, evaluator, x: torch.Tensor, y: torch.Tensor | None, batch_siz
             ends = [None if not model.conditional or y is None else (int(y[2 * s]), int(y[2 * s + 1]))
                     for s in range(n_strips)]
             frames = torch.stack([model.interpolate(x[2 * s].to(device), x[2 * s + 1].to(device), steps=steps,
-                                                    labels=ends[s]).float().cpu() for s in range(n_strips)])
+                                                    **({} if ends[s] is None else {"labels": ends[s]})).float().cpu()
+                                  for s in range(n_strips)])
     except NotAvailable as e:
         out["interpolation"] = unavailable(str(e))
         return out

@@ -127,7 +127,8 @@ class GenerativeModel(nn.Module):
 
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """decode(encode(x)); a conditional model is told the labels [B] of x (diffusion uses the null class)."""
-        return self.decode(self.encode(x, labels=labels), labels=labels)
+        given = {} if labels is None else {"labels": labels}  # families that take no labels still work
+        return self.decode(self.encode(x, **given), **given)
 
     def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 8, mode: str = "slerp",
                     labels: tuple[int, int] | None = None) -> torch.Tensor:

@@ -45,7 +45,7 @@ def save_run_artifacts(model: GenerativeModel, data: Dataset, run_dir: Path, see
     if data.kind == "image":
         x = data.test[:n].to(device)
         try:
-            rec = model.reconstruct(x, labels=data.test_labels[:n].to(device) if cond else None)
+            rec = model.reconstruct(x, **({"labels": data.test_labels[:n].to(device)} if cond else {}))
             save_grid(torch.cat([x, rec]), out / "reconstructions.png", nrow=n)
             written.append("reconstructions.png")
         except NotAvailable:
@@ -54,7 +54,8 @@ def save_run_artifacts(model: GenerativeModel, data: Dataset, run_dir: Path, see
     pairs = interpolation_pairs(model, data, g, 4 if data.kind == "image" else 1)
     ends = [pair_labels(model, data, i) for i in range(len(pairs))]
     try:
-        rows = [model.interpolate(a, b, steps=n, labels=y) for (a, b), y in zip(pairs, ends, strict=True)]
+        rows = [model.interpolate(a, b, steps=n, **({} if y is None else {"labels": y}))
+                for (a, b), y in zip(pairs, ends, strict=True)]
     except NotAvailable:
         return written
     frames = torch.cat(rows)
