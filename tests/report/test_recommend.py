@@ -66,3 +66,36 @@ def test_fewest_steps_uses_the_intervals_when_points_have_standard_errors():
     r = fewest_steps(qvs)[0]
     assert r["values"]["steps"] == 20 and "its interval overlaps the best's" in r["text"]
     assert "FD 4.2 ± 0.98" in r["text"]
+
+
+def _two_space_table() -> dict:
+    """The 600 s MNIST compare of benchmarks/ (95% half-widths / 1.96): the trained space puts gan first (ddpm
+    separated from it), the pixel space ldm (ddpm and gan inside its interval); gan samples fastest."""
+    def cell(mean, hw):
+        return {"available": True, "mean": mean, "se": hw / 1.96}
+
+    fd = {"vae": (40.6, 1.68, 10.5, 0.444), "gan": (10.4, 0.961, 2.93, 0.371), "ddpm": (12.7, 0.94, 2.91, 0.368),
+          "ldm": (15.8, 2.2, 2.5, 0.44)}
+    speed = {"vae": 1034.0, "gan": 1974.0, "ddpm": 30.8, "ldm": 94.5}
+    return {f: {"fd": cell(a, ha), "fd_pixels": cell(b, hb), "sample_images_per_s": {"available": True,
+                                                                                      "mean": speed[f]}}
+            for f, (a, ha, b, hb) in fd.items()}
+
+
+def test_speed_lines_respect_every_calibrated_space():
+    """With spaces that disagree on the best FD, no family is 'the only one at the best' and one space's lead does
+    not dominate: gan is separated ahead of ddpm in the trained space but not in the pixel space."""
+    from genlab.report.recommend import best_fidelity, fastest_near_best, pareto_front
+
+    tab = _two_space_table()
+    assert best_fidelity(tab)["values"]["status"] == "inconclusive"
+    fast = fastest_near_best(tab)
+    assert fast["values"]["candidates"] == ["ddpm", "gan", "ldm"] and fast["values"]["family"] == "gan"
+    assert "Only" not in fast["text"] and "in at least one calibrated space" in fast["text"]
+    front = pareto_front(tab)
+    # vae is behind gan in both spaces and slower: dominated; ddpm and ldm each lead gan in the pixel space
+    assert front["values"]["front"] == ["gan", "ddpm", "ldm"] and "dominated in every calibrated space: vae" in \
+        front["text"]
+    del tab["ldm"], tab["ddpm"]  # gan vs vae alone: gan separated ahead in both spaces and faster
+    assert pareto_front(tab)["values"]["front"] == ["gan"]
+    assert fastest_near_best(tab)["text"].startswith("Only gan is at the best FD (in every calibrated space)")

@@ -67,27 +67,45 @@ def best_fidelity(tab: Table) -> dict | None:
             "values": {"status": r["status"], "family": r.get("family"), "with": r.get("with")}}
 
 
+def _fd_keys(tab: Table, fams: list[str]) -> list[str]:
+    """The FD cells of every calibrated space all of `fams` have ('fd', 'fd_pixels', ...); 'fd' if none."""
+    return spaces_for(tab, fams, "fd") or ["fd"]
+
+
+def _at_best_fd(tab: Table, fams: list[str], keys: list[str]) -> list[str]:
+    """Families whose FD interval overlaps the best one's in at least one calibrated space: the evidence does
+    not rule them out as best (a family separated from the best in every space is ruled out)."""
+    near = set()
+    for key in keys:
+        best = min(fams, key=lambda f: tab[f][key]["mean"])
+        near |= {f for f in fams if f == best or not separated(tab[best][key], tab[f][key])}
+    return sorted(near)
+
+
 def fastest_near_best(tab: Table, tolerance: float = 0.10) -> dict | None:
-    """The fastest sampler among the families whose FD is not separated from the best FD (first space)."""
+    """The fastest sampler among the families whose FD is not separated from the best FD in some calibrated
+    space (a family counts as 'at the best' unless every space rules it out)."""
     fd, speed = _means(tab, "fd"), _means(tab, "sample_images_per_s")
     both = [f for f in fd if f in speed]
     if not both:
         return None
-    best = min(both, key=fd.get)
-    near = [f for f in both if f == best or not separated(tab[best]["fd"], tab[f]["fd"])]
+    keys = _fd_keys(tab, both)
+    near = _at_best_fd(tab, both, keys)
     fast = max(near, key=speed.get)
     fastest = max(both, key=speed.get)
+    spaces = "every calibrated space" if len(keys) > 1 else "FD"
     if len(near) == 1:
-        text = f"Only {fast} has an FD interval at the best; it samples at {fmt(speed[fast])} img/s"
+        text = f"Only {fast} is at the best FD (in {spaces}); it samples at {fmt(speed[fast])} img/s"
         if fastest != fast:
             text += (f", while {fastest} samples {fmt(speed[fastest] / speed[fast])}x faster at FD "
                      f"{interval_text(tab[fastest]['fd'])}")
         text += "."
     else:
-        text = (f"Fastest sampler among the families whose FD interval overlaps the best's: {fast} "
-                f"({fmt(speed[fast])} img/s, FD {interval_text(tab[fast]['fd'])}) among {', '.join(sorted(near))}.")
+        where = " in at least one calibrated space" if len(keys) > 1 else ""
+        text = (f"Fastest sampler among the families whose FD interval overlaps the best's{where}: {fast} "
+                f"({fmt(speed[fast])} img/s, FD {interval_text(tab[fast]['fd'])}) among {', '.join(near)}.")
     return {"topic": "speed_at_quality", "text": text,
-            "values": {"family": fast, "tolerance": tolerance, "candidates": sorted(near)}}
+            "values": {"family": fast, "tolerance": tolerance, "candidates": near}}
 
 
 def best_likelihood(tab: Table) -> dict | None:
@@ -115,23 +133,30 @@ def best_likelihood(tab: Table) -> dict | None:
 
 
 def pareto_front(tab: Table) -> dict | None:
-    """The speed/quality trade-off: families not beaten by another that is both faster and separated better on FD."""
+    """The speed/quality trade-off: families not beaten by another that is at least as fast and has a separated
+    lower FD in every calibrated space (one space's lead is not enough to dominate)."""
     fd, speed = _means(tab, "fd"), _means(tab, "sample_images_per_s")
     fams = [f for f in fd if f in speed]
     if len(fams) < 2:
         return None
+    keys = _fd_keys(tab, fams)
+
+    def better(g: str, f: str) -> bool:
+        return all(tab[g][k]["mean"] < tab[f][k]["mean"] and separated(tab[g][k], tab[f][k]) for k in keys)
 
     def dominated(f: str) -> bool:
-        return any(fd[g] < fd[f] and separated(tab[g]["fd"], tab[f]["fd"]) and speed[g] >= speed[f] for g in fams)
+        return any(better(g, f) and speed[g] >= speed[f] for g in fams if g != f)
 
     front = sorted((f for f in fams if not dominated(f)), key=lambda f: fd[f])
+    spaces = " in every calibrated space" if len(keys) > 1 else ""
     if len(front) == 1:
-        text = f"{front[0]} dominates the speed/quality trade-off: separated best FD and highest sampling throughput."
+        text = (f"{front[0]} dominates the speed/quality trade-off: separated best FD{spaces} and the highest "
+                "sampling throughput.")
     else:
         steps = " -> ".join(f"{f} (FD {interval_text(tab[f]['fd'])}, {fmt(speed[f])} img/s)" for f in front)
         beaten = sorted(set(fams) - set(front))
         text = f"Speed/quality trade-off (Pareto front, best FD first): {steps}"
-        text += f"; dominated: {', '.join(beaten)}." if beaten else "."
+        text += f"; dominated{spaces}: {', '.join(beaten)}." if beaten else "."
     return {"topic": "trade_off", "text": text, "values": {"front": front}}
 
 
