@@ -74,9 +74,6 @@ class Scorer:
                 "n_reference": len(self.data.test), "precision_recall_k": PR_K}
 
 
-Z95 = 1.96  # two-sided 95% normal quantile, as genlab.report.verdicts
-
-
 def space_rows(result: dict) -> dict[str, dict]:
     """Per feature space of a metrics.json / `genlab score` result: name, calibrated, and each fidelity metric
     with its standard error, e.g. {'trained': {'name': 'genlab-cnn-v2', 'calibrated': True, 'fd': ..,
@@ -95,13 +92,14 @@ def fd_verdict(a: dict[str, dict], b: dict[str, dict]) -> tuple[str, dict[str, s
     """Which of two models has the lower FD, by the report's rule (genlab.report.verdicts): 'a' or 'b' only
     when the 95% intervals separate in every calibrated space the two share; 'tie' when they overlap in some
     space and no space says the opposite; 'inconclusive' when spaces disagree. Also the per-space outcome."""
+    from genlab.report.verdicts import separated
+
     per = {}
     for role in a.keys() & b.keys():
         if not (a[role]["calibrated"] and b[role]["calibrated"]):
             continue
-        fa, fb = a[role], b[role]
-        gap, hw = fa["fd"] - fb["fd"], Z95 * (fa.get("fd_se", 0.0) + fb.get("fd_se", 0.0))
-        per[role] = "tie" if abs(gap) <= hw else ("a" if gap < 0 else "b")
+        ca, cb = ({"mean": r[role]["fd"], "se": r[role].get("fd_se", 0.0)} for r in (a, b))
+        per[role] = "tie" if not separated(ca, cb) else ("a" if ca["mean"] < cb["mean"] else "b")
     outcomes = set(per.values())
     if not per:
         return "inconclusive", per

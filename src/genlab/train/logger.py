@@ -35,8 +35,7 @@ class MetricsLogger:
     def log(self, step: int, scalars: dict[str, float]) -> None:
         if not self.enabled:
             return
-        with open(self.path, "a") as f:
-            f.write(json.dumps({"step": step, **scalars}) + "\n")
+        append_metrics(self.path.parent, step, scalars)
         if self._tb is not None:
             for k, v in scalars.items():
                 self._tb.add_scalar(k, v, step)
