@@ -42,3 +42,18 @@ def test_blocks_are_memory_bounded(monkeypatch):
     full = torch.cdist(x.double(), y.double())
     torch.testing.assert_close(torch.cat([d for _, d in blocks]), full.to(blocks[0][1].dtype))
     torch.testing.assert_close(distances.nearest_distances(x, y), full.min(dim=1).values)
+
+
+def test_nearest_distances_are_exact_for_copies_and_match_direct_differences():
+    """The matrix-product search keeps the exact distance of the winner: 0 for a copied row (not ~1e-8), and the
+    direct-difference minimum for the rest, on features with a large common offset (where |a|^2 - 2ab + |b|^2
+    alone loses digits)."""
+    from genlab.metrics import distances
+
+    g = torch.Generator().manual_seed(2)
+    train = torch.randn(3000, 64, generator=g, dtype=torch.float64) + 50.0
+    gen = torch.cat([train[:7], torch.randn(93, 64, generator=g, dtype=torch.float64) + 50.0])
+    d = distances.nearest_distances(gen, train)
+    assert (d[:7] == 0).all()
+    direct = torch.cdist(gen, train, compute_mode="donot_use_mm_for_euclid_dist").min(dim=1).values
+    torch.testing.assert_close(d, direct, rtol=1e-12, atol=1e-12)

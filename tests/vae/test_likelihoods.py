@@ -93,3 +93,38 @@ def test_auto_likelihood_and_invalid_choices():
         make_likelihood("logistic", None)
     with pytest.raises(ConfigError):
         resolve_likelihood_name("poisson", "image", 256)
+
+
+def test_continuous_bernoulli_matches_torch_and_integrates_to_one():
+    """log_prob, mean and the normaliser against torch.distributions.ContinuousBernoulli (a density in x = 2y - 1,
+    so log p(x) = log p(y) - log 2), across the Taylor switch at |eta| = 1e-2 and out to |eta| = 15."""
+    from torch.distributions import ContinuousBernoulli as TorchCB
+
+    from genlab.models.decoder_likelihoods import ContinuousBernoulli
+
+    cb = ContinuousBernoulli()
+    eta = torch.tensor([-15.0, -3.0, -0.5, -0.011, -0.009, -1e-4, 0.0, 1e-4, 0.009, 0.011, 0.5, 3.0, 15.0],
+                       dtype=torch.float64)
+    y = torch.linspace(0.01, 0.99, len(eta), dtype=torch.float64)
+    ours = cb.log_prob(eta[:, None], 2 * y[:, None] - 1)
+    ref = TorchCB(logits=eta).log_prob(y) - math.log(2)
+    torch.testing.assert_close(ours, ref, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close((cb.mean(eta) + 1) / 2, TorchCB(logits=eta).mean, rtol=1e-6, atol=1e-6)
+    # the density integrates to 1 over x in [-1, 1] (trapezoid on 20,001 points)
+    xs = torch.linspace(-1, 1, 20001, dtype=torch.float64)
+    for e in (-6.0, -0.005, 0.0, 2.0):
+        dens = cb.log_prob(torch.full((len(xs), 1), e, dtype=torch.float64), xs[:, None]).exp()
+        assert torch.trapezoid(dens, xs).item() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_continuous_bernoulli_sampler_has_the_mean():
+    from genlab.models.decoder_likelihoods import ContinuousBernoulli
+
+    cb = ContinuousBernoulli()
+    g = torch.Generator().manual_seed(0)
+    for e in (-4.0, 0.003, 1.5):
+        eta = torch.full((200_000,), e, dtype=torch.float64)
+        s = cb.sample(eta, g)
+        se = s.std().item() / math.sqrt(len(s))
+        assert abs(s.mean().item() - cb.mean(eta[:1]).item()) < 4 * se
+        assert s.min() >= -1 and s.max() <= 1

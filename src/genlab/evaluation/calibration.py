@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from genlab.data.dataset import Dataset
 from genlab.evaluation.uncertainty import FrechetReference
 from genlab.metrics.distances import nearest_distances
-from genlab.metrics.memorization import memorization_share
+from genlab.metrics.memorization import copy_threshold, memorization_share
 
 # Blur in units of the image side, so every image size gets the same visible blur: for 8x8 digits sigma is
 # 0.5, 1 and 2 pixels, for 28x28 MNIST 1.75, 3.5 and 7 (0.5 px on MNIST is barely visible, and measured:
@@ -81,12 +81,13 @@ def calibrate(space, dataset: Dataset, reference: torch.Tensor, held: torch.Tens
     nearest = _nearest_train(held, dataset.train)
     train_f = train_features if train_features is not None else space.features(dataset.train)
     held_f = space.features(held)
+    tau = copy_threshold(held_f, train_f)  # one threshold for the whole sweep: it depends on the data alone
     shares = []
     for s in (0.0, *COPY_SHARES):
         x = held.clone()
         k = round(s * len(x))
         x[:k] = nearest[:k]
-        shares.append(memorization_share(space.features(x), train_f, held_f)["share"])
+        shares.append(memorization_share(space.features(x), train_f, None, tau=tau)["share"])
     values["copies_memorization_share"] = dict(zip(map(str, (0.0, *COPY_SHARES)), shares, strict=True))
     checks["copies_memorization_monotone"] = _monotone(shares)
     return {"space": space.name, "n": len(held), "values": values, "checks": checks,

@@ -18,7 +18,7 @@ from genlab.metrics import modes
 from genlab.metrics.classes import class_coverage, class_histogram_kl
 from genlab.metrics.density_coverage import density_coverage, density_per_sample
 from genlab.metrics.kid import kernel_distance
-from genlab.metrics.memorization import memorization_share
+from genlab.metrics.memorization import copy_threshold, memorization_share
 from genlab.metrics.precision_recall import precision_recall
 from genlab.metrics.records import unavailable
 
@@ -115,11 +115,16 @@ def sample_sections(samples: torch.Tensor, dataset: Dataset, spaces: list, finge
                  for sp in spaces}
     first = spaces[0]
     primary = per_space[first.role]
-    _, _, held_x, _ = splits(dataset)
-    train_f = first.features(dataset.train)
+    ref_name, _, held_x, _ = splits(dataset)
+    key = (first.name, first.sha256, fingerprint)
+    # the reference features are the train split's when it is the reference: computed once per process
+    train_f = _cached(key + ("reference",) if ref_name == "train" else key + ("train",),
+                      lambda: first.features(dataset.train))
+    tau = _cached(key + ("copy_threshold", memorization_quantile),
+                  lambda: copy_threshold(first.features(held_x), train_f, memorization_quantile))
     classifier = next((sp for sp in spaces if isinstance(sp, Evaluator)), None)
     return {"fidelity": primary["fidelity"], "floor": primary["floor"],
             "spaces": per_space,
             "mode_collapse": _mode_collapse(dataset, classifier, samples),
-            "memorization": memorization_share(first.features(samples), train_f, first.features(held_x),
-                                               memorization_quantile)}
+            "memorization": memorization_share(first.features(samples), train_f, None, memorization_quantile,
+                                               tau=tau)}

@@ -19,10 +19,15 @@ def copy_threshold(test: torch.Tensor, train: torch.Tensor, quantile: float = 0.
     return float(torch.quantile(nearest_distances(test, train, chunk), quantile))
 
 
-def memorization_share(generated: torch.Tensor, train: torch.Tensor, test: torch.Tensor,
-                       quantile: float = 0.05, chunk: int = DEFAULT_CHUNK) -> dict[str, float]:
-    """Share of generated rows nearer to a train row than tau, with tau and the quantile used."""
-    tau = copy_threshold(test, train, quantile, chunk)
+def memorization_share(generated: torch.Tensor, train: torch.Tensor, test: torch.Tensor | None,
+                       quantile: float = 0.05, chunk: int = DEFAULT_CHUNK,
+                       tau: float | None = None) -> dict[str, float]:
+    """Share of generated rows nearer to a train row than tau, with tau and the quantile used; tau is
+    copy_threshold(test, train, quantile) unless given (it depends on the data alone: callers cache it)."""
+    if tau is None:
+        if test is None:
+            raise ValueError("memorization_share needs the held-out rows or their threshold tau")
+        tau = copy_threshold(test, train, quantile, chunk)
     d_gen = nearest_distances(generated, train, chunk)  # [M]
     return {"share": float((d_gen < tau).double().mean()), "threshold": tau, "quantile": float(quantile),
             "median_nn_distance": float(d_gen.median())}

@@ -160,7 +160,50 @@ class Bernoulli(DecoderLikelihood):
         return torch.where(u < torch.sigmoid(params), 1.0, -1.0).to(params.dtype)
 
 
-LIKELIHOODS = ("auto", "gaussian", "gaussian_learned", "logistic", "bernoulli")
+class ContinuousBernoulli(DecoderLikelihood):
+    """Continuous Bernoulli (Loaiza-Ganem & Cunningham 2019) on y = (x + 1) / 2 in [0, 1], logits eta from the decoder.
+
+    p(y|lambda) = C(lambda) lambda^y (1 - lambda)^(1 - y), lambda = sigmoid(eta), with the normaliser
+    C(lambda) = 2 artanh(1 - 2 lambda) / (1 - 2 lambda) = eta / tanh(eta / 2): the BCE loss of grey-level
+    images made a proper density (BCE alone is not normalised on [0, 1]). A density in x is p(y) / 2.
+    """
+
+    TAYLOR = 1e-2  # |eta| below which the closed forms are replaced by their Taylor series (0/0 at eta = 0)
+
+    def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        y = (x + 1) / 2
+        eta = params
+        # log lambda^y (1 - lambda)^(1 - y) = -BCE(eta, y)
+        log_kernel = -F.binary_cross_entropy_with_logits(eta, y, reduction="none")
+        return sum_per_example(log_kernel + self.log_normalizer(eta) - math.log(2.0))
+
+    @classmethod
+    def log_normalizer(cls, eta: torch.Tensor) -> torch.Tensor:
+        """log C = log(eta / tanh(eta / 2)); near 0: log 2 + log(1 + eta^2 / 12) (Taylor, error O(eta^4))."""
+        a = eta.abs()
+        safe = torch.where(a < cls.TAYLOR, torch.ones_like(a), a)
+        exact = torch.log(safe) - torch.log(torch.tanh(safe / 2))
+        return torch.where(a < cls.TAYLOR, math.log(2.0) + torch.log1p(eta * eta / 12), exact)
+
+    def mean(self, params: torch.Tensor) -> torch.Tensor:
+        """E[y] = lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda)) = sigmoid(eta) / tanh(eta / 2) - 1 / eta
+        (near 0: 1/2 + eta / 12), mapped to [-1, 1]."""
+        eta = params
+        safe = torch.where(eta.abs() < self.TAYLOR, torch.ones_like(eta), eta)
+        exact = torch.sigmoid(safe) / torch.tanh(safe / 2) - 1 / safe
+        m = torch.where(eta.abs() < self.TAYLOR, 0.5 + eta / 12, exact)
+        return 2 * m - 1
+
+    def sample(self, params: torch.Tensor, generator: rng.Generator = None) -> torch.Tensor:
+        """Inverse CDF: y = log(1 + u (e^eta - 1)) / eta (u near 0: y = u)."""
+        eta = params
+        u = rng.rand(eta.shape, generator, eta.device, eta.dtype)
+        safe = torch.where(eta.abs() < self.TAYLOR, torch.ones_like(eta), eta)
+        y = torch.where(eta.abs() < self.TAYLOR, u, torch.log1p(u * torch.expm1(safe)) / safe)
+        return 2 * y.clamp(0, 1) - 1
+
+
+LIKELIHOODS = ("auto", "gaussian", "gaussian_learned", "logistic", "bernoulli", "continuous_bernoulli")
 
 
 def resolve_likelihood_name(name: str, kind: str, levels: int | None) -> str:
@@ -183,6 +226,8 @@ def make_likelihood(name: str, levels: int | None, sigma: float = 0.1,
         return LearnedGaussian(per_dim=sigma_per_dim, init_sigma=sigma_init)
     if name == "logistic":
         return DiscretizedLogistic(levels)
+    if name == "continuous_bernoulli":
+        return ContinuousBernoulli()
     if name == "bernoulli":
         if levels != 2:
             raise ConfigError(f"bernoulli likelihood needs binarized data (levels=2), got levels={levels}")

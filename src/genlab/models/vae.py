@@ -35,7 +35,7 @@ class VAEConfig:
     """Hyperparameters of a VAE; network knobs left None are chosen from the data shape (conv_vae_size)."""
 
     latent_dim: int | None = None  # flat latent size; None: from the data shape (32 for points)
-    likelihood: str = "auto"  # auto | gaussian | gaussian_learned | logistic | bernoulli
+    likelihood: str = "auto"  # auto | gaussian | gaussian_learned | logistic | bernoulli | continuous_bernoulli
     sigma: float = 0.1  # fixed decoder std of the 'gaussian' likelihood
     sigma_per_dim: bool = False  # gaussian_learned: per-dimension log sigma from the decoder, else one global
     sigma_init: float = 1.0  # gaussian_learned: the global sigma's starting value
