@@ -15,13 +15,18 @@ def as_float64(x: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(x).reshape(len(x), -1).to(torch.float64)
 
 
+def rows_per_block(chunk: int, n_columns: int) -> int:
+    """Rows of a distance block against n_columns points: at most `chunk`, and at most MAX_BLOCK distances."""
+    return max(1, min(chunk, MAX_BLOCK // max(n_columns, 1)))
+
+
 def distance_chunks(a: torch.Tensor, b: torch.Tensor,
                     chunk: int = DEFAULT_CHUNK) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield (start, D) with D [rows, len(b)] the exact Euclidean distances of a[start:start+rows] to b.
 
     rows = chunk, lowered so that one block holds at most MAX_BLOCK distances.
     """
-    chunk = max(1, min(chunk, MAX_BLOCK // max(len(b), 1)))
+    chunk = rows_per_block(chunk, len(b))
     for start in range(0, len(a), chunk):
         # direct differences (not the |a|^2 - 2ab + |b|^2 trick): exact zeros for identical rows
         yield start, torch.cdist(a[start:start + chunk], b, compute_mode="donot_use_mm_for_euclid_dist")
@@ -42,11 +47,11 @@ def nearest_distances(a: torch.Tensor, b: torch.Tensor, chunk: int = DEFAULT_CHU
     """Distance [len(a)] from each row of a to its nearest row of b."""
     a, b = as_float64(a), as_float64(b)
     out = torch.empty(len(a), dtype=torch.float64, device=a.device)
-    step = max(1, min(chunk, MAX_BLOCK // max(len(b), 1)))
+    step = rows_per_block(chunk, len(b))
     for start in range(0, len(a), step):
         rows = a[start:start + step]
-        # the search through |a|^2 - 2ab + |b|^2 (one matrix product, ~100x faster than direct differences on
-        # 10,000 x 60,000 features), then the winner's distance recomputed directly: exact, 0 for a copy
+        # the search through |a|^2 - 2ab + |b|^2 (one matrix product; direct differences took over 10 minutes on
+        # 10,000 x 60,000 MNIST features), then the winner's distance recomputed directly: exact, 0 for a copy
         nearest = torch.cdist(rows, b, compute_mode="use_mm_for_euclid_dist").argmin(dim=1)
         out[start:start + len(rows)] = (rows - b[nearest]).norm(dim=1)
     return out

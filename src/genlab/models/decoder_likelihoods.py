@@ -171,35 +171,36 @@ class ContinuousBernoulli(DecoderLikelihood):
     TAYLOR = 1e-2  # |eta| below which the closed forms are replaced by their Taylor series (0/0 at eta = 0)
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        y = (x + 1) / 2
-        eta = params
-        # log lambda^y (1 - lambda)^(1 - y) = -BCE(eta, y)
-        log_kernel = -F.binary_cross_entropy_with_logits(eta, y, reduction="none")
-        return sum_per_example(log_kernel + self.log_normalizer(eta) - math.log(2.0))
+        # log lambda^y (1 - lambda)^(1 - y) = -BCE(eta, y), y = (x + 1) / 2
+        log_kernel = -F.binary_cross_entropy_with_logits(params, (x + 1) / 2, reduction="none")
+        return sum_per_example(log_kernel + self.log_normalizer(params) - math.log(2.0))
+
+    @classmethod
+    def _near_zero(cls, eta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mask of |eta| < TAYLOR, eta with those entries set to 1): the closed forms are then evaluated where
+        they are finite, and torch.where picks the Taylor series under the mask (no NaN in either branch's grad)."""
+        small = eta.abs() < cls.TAYLOR
+        return small, torch.where(small, torch.ones_like(eta), eta)
 
     @classmethod
     def log_normalizer(cls, eta: torch.Tensor) -> torch.Tensor:
         """log C = log(eta / tanh(eta / 2)); near 0: log 2 + log(1 + eta^2 / 12) (Taylor, error O(eta^4))."""
-        a = eta.abs()
-        safe = torch.where(a < cls.TAYLOR, torch.ones_like(a), a)
-        exact = torch.log(safe) - torch.log(torch.tanh(safe / 2))
-        return torch.where(a < cls.TAYLOR, math.log(2.0) + torch.log1p(eta * eta / 12), exact)
+        small, safe = cls._near_zero(eta)
+        exact = torch.log(safe.abs()) - torch.log(torch.tanh(safe.abs() / 2))
+        return torch.where(small, math.log(2.0) + torch.log1p(eta * eta / 12), exact)
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         """E[y] = lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda)) = sigmoid(eta) / tanh(eta / 2) - 1 / eta
         (near 0: 1/2 + eta / 12), mapped to [-1, 1]."""
-        eta = params
-        safe = torch.where(eta.abs() < self.TAYLOR, torch.ones_like(eta), eta)
+        small, safe = self._near_zero(params)
         exact = torch.sigmoid(safe) / torch.tanh(safe / 2) - 1 / safe
-        m = torch.where(eta.abs() < self.TAYLOR, 0.5 + eta / 12, exact)
-        return 2 * m - 1
+        return 2 * torch.where(small, 0.5 + params / 12, exact) - 1
 
     def sample(self, params: torch.Tensor, generator: rng.Generator = None) -> torch.Tensor:
-        """Inverse CDF: y = log(1 + u (e^eta - 1)) / eta (u near 0: y = u)."""
-        eta = params
-        u = rng.rand(eta.shape, generator, eta.device, eta.dtype)
-        safe = torch.where(eta.abs() < self.TAYLOR, torch.ones_like(eta), eta)
-        y = torch.where(eta.abs() < self.TAYLOR, u, torch.log1p(u * torch.expm1(safe)) / safe)
+        """Inverse CDF: y = log(1 + u (e^eta - 1)) / eta (near eta = 0: y = u)."""
+        u = rng.rand(params.shape, generator, params.device, params.dtype)
+        small, safe = self._near_zero(params)
+        y = torch.where(small, u, torch.log1p(u * torch.expm1(safe)) / safe)
         return 2 * y.clamp(0, 1) - 1
 
 
