@@ -1,4 +1,4 @@
-"""The `genlab` command: train, sample, evaluate, score, edit, compare, data, evaluator.
+"""The `genlab` command: train, distill, sample, evaluate, score, edit, compare, data, evaluator.
 
 Each command is one module here with `add_parser(sub)` (its argparse parser, which sets `func`) and its
 handler. Nothing below this package imports it.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from genlab.cli import compare, data, edit, evaluate, sample, score, train
+from genlab.cli import compare, data, distill, edit, evaluate, sample, score, train
 from genlab.errors import GenlabError
 
-COMMAND_MODULES = (train, sample, evaluate, score, edit, compare, data)
+COMMAND_MODULES = (train, distill, sample, evaluate, score, edit, compare, data)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,6 @@
 """The family registry: name -> (model class, config dataclass), and building a model from a run config.
-Imports are lazy so `genlab --help` stays fast. The one list of families: FAMILY_NAMES."""
+Imports are lazy so `genlab --help` stays fast. The one list of families trained from data: FAMILY_NAMES; the
+families derived from another run (distilled students): DERIVED."""
 
 from __future__ import annotations
 
@@ -32,8 +33,17 @@ def _ldm():
     return LDM, LDMConfig
 
 
-FAMILIES: dict[str, Callable[[], tuple[type, type]]] = {"vae": _vae, "gan": _gan, "ddpm": _ddpm, "ldm": _ldm}
-FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
+def _distilled():
+    from genlab.models.distill.student import Distilled, DistilledConfig
+
+    return Distilled, DistilledConfig
+
+
+FAMILIES: dict[str, Callable[[], tuple[type, type]]] = {"vae": _vae, "gan": _gan, "ddpm": _ddpm, "ldm": _ldm,
+                                                        "distilled": _distilled}
+FAMILY_NAMES: tuple[str, ...] = ("vae", "gan", "ddpm", "ldm")  # the families trained from data (train, compare)
+DERIVED: tuple[str, ...] = ("distilled",)  # families made from another run (genlab distill), not from data alone
+DISTILLABLE: tuple[str, ...] = ("ddpm", "ldm")  # the families a student can be distilled from
 IMAGE_ONLY = ("ldm",)  # families that need image data (a spatial latent)
 
 

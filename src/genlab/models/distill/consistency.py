@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from genlab.errors import ConfigError
@@ -21,22 +22,22 @@ Net = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def sigmas_of(alpha_bar: torch.Tensor) -> torch.Tensor:
-    """sigma_t = sqrt((1 - ab_t) / ab_t) for every timestep, float64 [T]."""
-    ab = torch.as_tensor(alpha_bar, dtype=torch.float64)
+    """sigma_t = sqrt((1 - ab_t) / ab_t) for every timestep, float64 [T] on the CPU."""
+    ab = torch.as_tensor(alpha_bar, dtype=torch.float64, device="cpu")
     return ((1 - ab) / ab).sqrt()
 
 
 def karras_timesteps(alpha_bar: torch.Tensor, N: int = 18, rho: float = 7.0) -> list[int]:
     """Increasing teacher timesteps nearest to Karras et al. 2022 eq. 5's N levels
     sigma_i = (sigma_min^(1/rho) + i/(N-1) (sigma_max^(1/rho) - sigma_min^(1/rho)))^rho, i = 0..N-1;
-    t = 0 and t = T-1 are always the two ends; levels that snap to the same timestep count once."""
+    t = 0 and t = T-1 are always the two ends; levels that snap to the same timestep count once. (numpy: the grid
+    is also computed while a model is built on the meta device.)"""
     if N < 2:
         raise ConfigError(f"consistency distillation needs N >= 2 noise levels, got {N}")
-    s = sigmas_of(alpha_bar)
-    lo, hi = float(s[0]) ** (1 / rho), float(s[-1]) ** (1 / rho)
-    levels = (lo + torch.arange(N, dtype=torch.float64) / (N - 1) * (hi - lo)) ** rho
-    ts = sorted({int((s - level).abs().argmin()) for level in levels} | {0, len(s) - 1})
-    return ts
+    s = sigmas_of(alpha_bar).numpy()
+    lo, hi = s[0] ** (1 / rho), s[-1] ** (1 / rho)
+    levels = (lo + np.arange(N) / (N - 1) * (hi - lo)) ** rho
+    return sorted({int(np.abs(s - level).argmin()) for level in levels} | {0, len(s) - 1})
 
 
 def boundary_coefficients(sigma: torch.Tensor, sigma_min: float,
