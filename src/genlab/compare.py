@@ -24,6 +24,7 @@ from genlab.config import family_sets, run_config
 from genlab.data import dataset_fingerprint, load_dataset
 from genlab.data.dataset import DataInfo
 from genlab.device import resolve_device
+from genlab.distillation import budget_note, compare_students, student_families, teacher_budget
 from genlab.edit.panels import save_edit_panels
 from genlab.errors import ConfigError, NotAvailable
 from genlab.evaluation.curves import quality_probe, quality_vs_steps
@@ -65,6 +66,7 @@ class CompareSpec:
     progress: bool = True
     dinov2: str | None = None  # a local DINOv2 model folder: FD-DINOv2 as a third feature space
     conditional: bool = False  # every family class-conditional, plus the fidelity-diversity knob curves
+    distill: str | None = None  # a method: each diffusion family's distilled student too (genlab.distillation)
 
     def budget_fields(self) -> dict:
         given = {k: v for k, v in (("budget", self.budget), ("steps", self.steps), ("images", self.images))
@@ -78,7 +80,7 @@ def run_config_of(spec: CompareSpec, family: str, seed: int, info: DataInfo):
     sets = family_sets(spec.sets, family) + (["model.conditional=true"] if spec.conditional else [])
     return run_config(family, sets=sets,
                       data={"name": spec.data, **({"data_dir": spec.data_dir} if spec.data_dir else {})},
-                      train={**spec.budget_fields(), "seed": seed, "device": str(spec.device)}, data_info=info)
+                      train={**teacher_budget(spec, family), "seed": seed, "device": str(spec.device)}, data_info=info)
 
 
 def family_extras(model, data, evaluator, ref: torch.Tensor, run_dir: Path, n: int, grid: dict | None = None,
@@ -155,17 +157,21 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
         overall.update(1)
     for bar in [overall, *lines.values()]:
         bar.close()
+    if spec.distill:
+        compare_students(spec, data, curve_space, evaluator, ref, stop)
     return write_compare_report(spec, data)
 
 
 def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
     """Gather every run folder's files into the report (the report reads files only)."""
-    inputs = collect_inputs(spec.out, spec.families, spec.seeds)
+    families = (*spec.families, *student_families(spec))
+    inputs = collect_inputs(spec.out, families, spec.seeds)
     meta = {"data": data.name, "data_shape": list(data.info.shape), "n_train": len(data.train),
             "n_test": len(data.test), "seeds": spec.seeds,
             "budget": "per family: " + ", ".join(f"{v} {k}" if k != "budget" else f"{v} wall clock"
-                                                 for k, v in spec.budget_fields().items()),
-            "families": list(spec.families), **({"conditional": True} if spec.conditional else {}),
+                                                 for k, v in spec.budget_fields().items())
+            + (budget_note(spec.budget_fields()) if spec.distill else ""),
+            "families": list(families), **({"conditional": True} if spec.conditional else {}),
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
             "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "
                        f"{'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'CPU'}",

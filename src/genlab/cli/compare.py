@@ -39,6 +39,9 @@ def add_parser(sub) -> None:
     c.add_argument("--conditional", action="store_true", help="train every family class-conditionally (data with "
                    "labels); the report adds class accuracy and fidelity against diversity as each family turns its "
                    "own knob (guidance, truncation, temperature)")
+    c.add_argument("--distill", nargs="?", const="consistency", choices=("consistency", "progressive"),
+                   help="also distil each diffusion family (default method: consistency) on 25%% of its budget and "
+                   "report the student at 1, 2 and 4 steps")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
 
@@ -73,7 +76,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
         raise ConfigError("--seeds must be at least 1")
     spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
                        a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, parse_step_grid(a.step_grid),
-                       not a.quiet, a.dinov2, a.conditional)
+                       not a.quiet, a.dinov2, a.conditional, a.distill)
     with stop_on_signals() as stop:
         try:
             paths = run_compare(spec, stop)

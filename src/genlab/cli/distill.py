@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from genlab.cli.options import add_budget_args, budget_from_args
-from genlab.errors import CheckpointError, ConfigError, Stopped
+from genlab.errors import ConfigError, Stopped
 
 METHODS = ("consistency", "progressive")
 
@@ -50,48 +50,16 @@ def parse_steps_out(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(steps)))
 
 
-def _teacher(path: Path, device):
-    """The teacher model and config of a ddpm or ldm run folder, or a one-line error."""
-    from genlab.models.registry import DISTILLABLE
-    from genlab.runs import load_run, read_run_config
-
-    if not path.is_dir():
-        raise CheckpointError(f"distill: run folder not found: {path}")
-    family = read_run_config(path).family
-    if family not in DISTILLABLE:
-        raise ConfigError(f"distill: {path} is a {family} run; only diffusion runs ({', '.join(DISTILLABLE)}) can "
-                          "be distilled")
-    model, cfg, _, _ = load_run(path, device)
-    if model.conditional:
-        raise ConfigError(f"distill: {path} is class-conditional; conditional students are not supported yet")
-    return model, cfg
-
-
-def student_config(teacher_run: Path, teacher_cfg, method: str, steps_out: tuple[int, ...], sets: list[str],
-                   train: dict):
-    """The student's RunConfig: the teacher's data, its model table and folder, the method and step counts."""
-    import dataclasses
-
-    from genlab.config import run_config
-
-    file = {"data": dataclasses.asdict(teacher_cfg.data),
-            "model": {"method": method, "teacher_run": str(teacher_run), "teacher_family": teacher_cfg.family,
-                      "teacher": dataclasses.asdict(teacher_cfg.model), "steps_out": list(steps_out),
-                      "steps": steps_out[0]}}
-    return run_config("distilled", file=file, sets=sets, train=train)
-
-
 def _distill(a: argparse.Namespace, stop, where: dict) -> int:
     from genlab.config import update_dataclass
     from genlab.data import load_data_from_config
     from genlab.device import resolve_device
+    from genlab.distillation import load_teacher, student_config, student_trainer
     from genlab.fileio import check_output_dir
     from genlab.runs import new_run_dir, read_run_config, run_name
-    from genlab.train.trainer import Trainer
 
     train = {**budget_from_args(a), **{k: getattr(a, k) for k in ("seed", "device", "batch_size")
                                         if getattr(a, k) is not None}}
-    resume = False
     if a.resume:
         run_dir = where["run"] = Path(a.resume)
         check_output_dir(run_dir, "--resume")
@@ -101,25 +69,20 @@ def _distill(a: argparse.Namespace, stop, where: dict) -> int:
         if budget_from_args(a):  # a resumed student may be given a new budget, nothing else
             cleared = {"steps": None, "images": None, "budget": None}
             cfg.train = update_dataclass(update_dataclass(cfg.train, cleared, "train"), budget_from_args(a), "train")
-        teacher, _ = _teacher(Path(cfg.model.teacher_run), resolve_device(a.device or cfg.train.device))
-        resume = (run_dir / "checkpoints" / "latest.json").is_file()
+        teacher, _ = load_teacher(Path(cfg.model.teacher_run), resolve_device(a.device or cfg.train.device))
     else:
         if not a.run:
             raise ConfigError("distill: name the teacher's run folder (or --resume a student run)")
         teacher_run = Path(a.run)
         steps_out = parse_steps_out(a.steps_out)
-        teacher, teacher_cfg = _teacher(teacher_run, resolve_device(a.device or "auto"))
+        teacher, teacher_cfg = load_teacher(teacher_run, resolve_device(a.device or "auto"))
         cfg = student_config(teacher_run, teacher_cfg, a.method, steps_out, a.set, train)
         out = Path(a.out) if a.out else teacher_run.parent
         check_output_dir(out, "--out")
     dataset = load_data_from_config(cfg.data)
     if not a.resume:
         run_dir = where["run"] = new_run_dir(out, run_name("distilled", cfg.data.name))
-    trainer = Trainer(cfg, dataset, run_dir, resume=resume, progress=not a.quiet, stop=stop)
-    if not resume:  # a fresh student starts from the teacher's weights
-        trainer.model.init_from_teacher(teacher)
-        trainer.ema.load_state_dict(trainer.model.state_dict())
-    trainer.model.attach_teacher(teacher)
+    trainer = student_trainer(cfg, dataset, run_dir, teacher, progress=not a.quiet, stop=stop)
     if trainer.finished:
         print(f"{run_dir} is finished: its budget ({trainer.budget.describe()}) is used up")
         return 0

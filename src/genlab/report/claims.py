@@ -245,7 +245,7 @@ def claim_rows(tab: Table, families: list[str]) -> list[dict]:
     roles: dict[str, list[str]] = {}
     for f in families:
         roles.setdefault(role(f), []).append(f)
-        if role(f) == "diffusion" and not is_latent(f):
+        if role(f) == "diffusion" and not is_latent(f) and "distilled" not in f:  # a student is not ELBO-trained
             roles.setdefault("pixel_diffusion", []).append(f)
     rows = []
     for axis in AXES:

@@ -41,7 +41,8 @@ class DistilledConfig:
     method: str = "consistency"  # "consistency" (Song et al. 2023) | "progressive" (Salimans & Ho 2022)
     teacher_run: str = ""  # the teacher's run folder, as `genlab distill` was given it
     teacher_family: str = "ddpm"  # "ddpm" | "ldm"
-    teacher: DDPMConfig | LDMConfig | None = None  # the teacher's model table: the student has its shape
+    teacher: DDPMConfig | LDMConfig | None = None  # the teacher's model table: the student has its shape (None:
+    # the family's default table)
     prediction: str = "v"  # the student's output: "v" | "x0" (eps cannot give x0 in one step from pure noise)
     steps: int = 1  # default sampling steps = network evaluations (progressive: the last round's steps)
     steps_out: tuple[int, ...] = (1, 2, 4)  # the step counts compare evaluates
@@ -58,10 +59,11 @@ def _base_config(c: DistilledConfig):
     if c.teacher_family not in TEACHER_CONFIGS:
         raise ConfigError(f"distilled: the teacher must be one of {', '.join(TEACHER_CONFIGS)}, "
                           f"not '{c.teacher_family}'")
-    if not isinstance(c.teacher, TEACHER_CONFIGS[c.teacher_family]):
+    teacher = TEACHER_CONFIGS[c.teacher_family]() if c.teacher is None else c.teacher  # None: the default shape
+    if not isinstance(teacher, TEACHER_CONFIGS[c.teacher_family]):
         raise ConfigError(f"distilled: model.teacher must be the {c.teacher_family} teacher's model table "
                           "(students are made by `genlab distill RUN`)")
-    if getattr(c.teacher, "conditional", False):
+    if getattr(teacher, "conditional", False) or getattr(teacher, "diffusion", teacher).conditional:
         raise ConfigError("distilled: class-conditional teachers are not supported yet")
 
     def student(d: DDPMConfig) -> DDPMConfig:
@@ -69,8 +71,8 @@ def _base_config(c: DistilledConfig):
                        steps=c.steps, conditional=False, guidance=0.0)
 
     if c.teacher_family == "ddpm":
-        return student(c.teacher)
-    return replace(c.teacher, diffusion=student(c.teacher.diffusion))
+        return student(teacher)
+    return replace(teacher, diffusion=student(teacher.diffusion))
 
 
 class Distilled(GenerativeModel):
