@@ -170,7 +170,7 @@ def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
             "n_test": len(data.test), "seeds": spec.seeds,
             "budget": "per family: " + ", ".join(f"{v} {k}" if k != "budget" else f"{v} wall clock"
                                                  for k, v in spec.budget_fields().items())
-            + (budget_note(spec.budget_fields()) if spec.distill else ""),
+            + (budget_note(spec.budget_fields()) if student_families(spec) else ""),
             "families": list(families), **({"conditional": True} if spec.conditional else {}),
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
             "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "

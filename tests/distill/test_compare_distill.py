@@ -50,3 +50,9 @@ def test_a_student_is_diffusion_for_speed_but_not_held_to_the_elbo():
     rows = {r["axis"]: r for r in claim_rows(tab, ["gan", "ddpm", "ddpm-distilled"])}
     assert "ddpm-distilled" not in json.dumps(rows["likelihood"]["comparisons"])
     assert "ddpm-distilled" in json.dumps(rows["sampling_speed"]["comparisons"])
+
+
+def test_distill_with_conditional_is_refused_before_training(tmp_path, capsys):
+    assert main(["compare", "--data", "digits", "--distill", "--conditional", "--out", str(tmp_path), "--quiet"]) != 0
+    assert "conditional students are not supported yet" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

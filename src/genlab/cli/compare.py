@@ -74,6 +74,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
                           f"{', '.join(FAMILY_NAMES)})")
     if a.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
+    if a.distill and a.conditional:
+        raise ConfigError("--distill: conditional students are not supported yet (drop --conditional or --distill)")
     spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
                        a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, parse_step_grid(a.step_grid),
                        not a.quiet, a.dinov2, a.conditional, a.distill)
