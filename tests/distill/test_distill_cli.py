@@ -110,3 +110,35 @@ def test_errors_are_one_line(teachers, tmp_path, capsys, args, message):
     assert main(["distill", *args, "--steps", "2", "--out", str(tmp_path), "--quiet"]) != 0
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_progressive_student_stopped_mid_round_resumes_exactly(teachers, tmp_path):
+    """Stopped (as by SIGTERM) at step 6 of 12, in the second of three rounds, and resumed: the round under way and
+    its teacher (the frozen copy) come back from the checkpoint, and the run ends bit for bit where an uninterrupted
+    one ends."""
+    from genlab.data import load_dataset
+    from genlab.distillation import load_teacher, student_config, student_trainer
+    from genlab.errors import Stopped
+    from genlab.train.preempt import StopSignal
+
+    teacher, teacher_cfg = load_teacher(teachers["ddpm"], "cpu")
+    cfg = student_config(teachers["ddpm"], teacher_cfg, "progressive", (1,), ["model.start_steps=8"],
+                         {"steps": 12, "sample_every": 0, "eval_every": 0})
+    data = load_dataset("ring8")
+    student_trainer(cfg, data, tmp_path / "a", teacher, progress=False).fit()
+    stop = StopSignal()
+
+    def request_stop(_ema):
+        stop.name = "SIGTERM"
+        return {}
+
+    with pytest.raises(Stopped):
+        student_trainer(cfg, data, tmp_path / "b", teacher, progress=False, stop=stop, probes=(0.5,),
+                        probe_fn=request_stop).fit()
+    (_, stopped) = read_checkpoint(tmp_path / "b" / "checkpoints")
+    assert int(stopped["model.round"]) == 1  # rounds [4, 2, 1] over 12 steps: the second began at step 4
+    student_trainer(cfg, data, tmp_path / "b", teacher, progress=False).fit()
+    (_, ta), (_, tb) = read_checkpoint(tmp_path / "a" / "checkpoints"), read_checkpoint(tmp_path / "b" / "checkpoints")
+    assert int(ta["model.round"]) == 2 and ta.keys() == tb.keys()
+    for k in ta:
+        assert torch.equal(ta[k], tb[k]), k
