@@ -33,6 +33,7 @@ class DDPMConfig:
     )
     variance: str = "fixed_small"  # reverse variance when not learned: "fixed_small" | "fixed_large"
     vlb_weight: float = 0.001  # lambda of the hybrid loss
+    min_snr_gamma: float = 0.0  # Min-SNR-gamma weighting of L_simple (Hang et al. 2023 use 5); 0 = off
     channels: int | None = None  # U-Net base channels
     channel_mults: tuple[int, ...] | None = None  # one per level; 2x downsampling between levels
     blocks_per_level: int | tuple[int, ...] | None = None  # one count, or one per level
@@ -98,11 +99,13 @@ class DDPM(GenerativeModel):
         variance = "learned_range" if learned else c.variance
         if variance not in ("fixed_small", "fixed_large", "learned_range"):
             raise ConfigError(f"unknown variance '{c.variance}' (choose fixed_small or fixed_large)")
+        if c.min_snr_gamma < 0:
+            raise ConfigError(f"model.min_snr_gamma must be >= 0 (0 = off), got {c.min_snr_gamma}")
         if not 0.0 <= c.label_dropout < 1.0:
             raise ConfigError(f"model.label_dropout must be in [0, 1), got {c.label_dropout}")
         k = info.num_classes if c.conditional else None
         self.process = GaussianDiffusion(
-            Schedule.named(c.schedule, c.T), c.prediction, variance, c.loss, c.vlb_weight
+            Schedule.named(c.schedule, c.T), c.prediction, variance, c.loss, c.vlb_weight, c.min_snr_gamma
         )
         if info.kind == "image":
             from genlab.nn.unet import UNet
