@@ -1,10 +1,11 @@
 """The 'distilled' family: a few-step student of a trained DDPM or LDM run (the teacher).
 
-The student has the teacher's shape: a copy of its DDPM (or its LDM, autoencoder and latent scale included) whose
-network predicts v (Salimans & Ho 2022) or x0 and starts from the teacher's weights; so a student run rebuilds,
-samples and resumes from its own folder alone. The teacher itself is attached for training only (never saved in
-the student's checkpoints). `frozen` is a second copy of the network: consistency distillation's EMA target
-theta- (Song et al. 2023), or progressive distillation's teacher of the current round (Salimans & Ho 2022).
+The student has the teacher's shape: a copy of its DDPM (or its LDM, autoencoder and latent scale included), in
+the plain VP formulation whatever the teacher's, whose network predicts v (Salimans & Ho 2022) or x0 and starts from
+the teacher's weights; so a student run rebuilds, samples and resumes from its own folder alone. The teacher itself
+is attached for training only (never saved in the student's checkpoints). `frozen` is a second copy of the network:
+consistency distillation's EMA target theta- (Song et al. 2023), or progressive distillation's teacher of the
+current round (Salimans & Ho 2022).
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def _base_config(c: DistilledConfig):
         raise ConfigError("distilled: class-conditional teachers are not supported yet")
 
     def student(d: DDPMConfig) -> DDPMConfig:
-        return replace(d, prediction=c.prediction, loss="simple", sampler="ddim", spacing="trailing", eta=0.0,
-                       steps=c.steps, conditional=False, guidance=0.0)
+        return replace(d, formulation="ddpm", prediction=c.prediction, loss="simple", min_snr_gamma=0.0,
+                       sampler="ddim", spacing="trailing", eta=0.0, steps=c.steps, conditional=False, guidance=0.0)
 
     if c.teacher_family == "ddpm":
         return student(teacher)
@@ -108,6 +109,7 @@ class Distilled(GenerativeModel):
         self.frozen = copy.deepcopy(self.diffusion.net)
         self.frozen.requires_grad_(False)
         self.register_buffer("round", torch.zeros((), dtype=torch.long))  # progressive: the round under way
+        self.register_buffer("target_step", torch.zeros((), dtype=torch.long))  # consistency: theta- is of this step
 
     @property
     def diffusion(self) -> DDPM:
@@ -155,8 +157,9 @@ class Distilled(GenerativeModel):
         d, c = self.diffusion, self.config
         ab = d.process.alpha_bar
         if c.method == "consistency":
-            if state.step > 0:  # the target follows the weights the last optimizer step made
+            if state.step > int(self.target_step):  # once per optimizer step (not per accumulated micro-batch)
                 update_target(self.frozen, d.net, c.mu)
+                self.target_step.fill_(state.step)
             student, target = (consistency_denoiser(net, ab, c.prediction, c.sigma_data)
                                for net in (d.net, self.frozen))
             return {"loss": consistency_loss(student, target, teacher, x0, self.grid, ab, c.solver)}
