@@ -142,3 +142,13 @@ def test_progressive_student_stopped_mid_round_resumes_exactly(teachers, tmp_pat
     assert int(ta["model.round"]) == 2 and ta.keys() == tb.keys()
     for k in ta:
         assert torch.equal(ta[k], tb[k]), k
+
+
+def test_an_edm_teacher_gets_a_plain_vp_student(tmp_path):
+    out = tmp_path / "runs"
+    assert main(["train", "ddpm", "--data", "ring8", "--steps", "3", "--out", str(out), *QUIET,
+                 "--set", "model.formulation=edm"]) == 0
+    assert main(["distill", str(out / "00000-ddpm-ring8"), "--steps", "3", *QUIET]) == 0
+    model, cfg, *_ = load_run(out / "00001-distilled-ring8")
+    assert cfg.model.teacher.formulation == "edm" and model.diffusion.config.formulation == "ddpm"
+    assert model.sample(5, torch.Generator().manual_seed(0), steps=2).isfinite().all()

@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
     d.add_argument("--method", choices=METHODS, default="consistency")
     add_budget_args(d)
     d.add_argument("--steps-out", default="1,2,4", help="student sampling steps to offer, e.g. 1,2,4 (progressive "
-                   "distils down to the smallest; the first is the default; default 1,2,4)")
+                   "distils down to the smallest, which is also the default sampling; default 1,2,4)")
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a student config value, e.g. --set model.levels=40 --set train.lr=1e-4")
     d.add_argument("--batch-size", type=int)
