@@ -102,6 +102,11 @@ def compare_students(spec, data, curve_space, evaluator, ref, stop=None) -> None
             if (run_dir / "metrics.json").is_file():
                 continue
             teacher, teacher_cfg = load_teacher(teacher_run, spec.device)
+            recorded = {k: v for k in ("steps", "images", "budget") if (v := getattr(teacher_cfg.train, k)) is not None}
+            if recorded != teacher_budget(spec, family):
+                raise ConfigError(f"--distill: {teacher_run} was trained on {recorded}, not the teacher's share of the "
+                                  f"budget ({teacher_budget(spec, family)}): it was trained without --distill; use "
+                                  "another --out")
             train = {**split_budget(spec.budget_fields(), 1 - TEACHER_SHARE), "seed": seed, "device": str(spec.device)}
             cfg = student_config(teacher_run, teacher_cfg, spec.distill, (1, 2, 4), train=train)
             trainer = student_trainer(cfg, data, run_dir, teacher, progress=False, device=spec.device, stop=stop)

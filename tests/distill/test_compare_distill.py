@@ -56,3 +56,12 @@ def test_distill_with_conditional_is_refused_before_training(tmp_path, capsys):
     assert main(["compare", "--data", "digits", "--distill", "--conditional", "--out", str(tmp_path), "--quiet"]) != 0
     assert "conditional students are not supported yet" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_distill_refuses_teachers_trained_on_the_whole_budget(tmp_path, capsys):
+    """A compare first run without --distill gave its DDPM the whole budget: adding --distill to the same --out
+    would report a student on top of it, so it is refused."""
+    args = ["compare", "--data", "ring8", "--families", "ddpm", "--steps", "4", "--out", str(tmp_path), *TINY]
+    assert main(args) == 0
+    assert main([*args, "--distill"]) == 2
+    assert "was trained without --distill" in capsys.readouterr().err
