@@ -71,9 +71,16 @@ def split_budget(fields: dict, share: float) -> dict:
     return out
 
 
+def student_budget(fields: dict) -> dict:
+    """What a compare --distill student gets: the budget less its teacher's share (steps and images: the rest)."""
+    teacher = split_budget(fields, TEACHER_SHARE)
+    return {k: split_budget({k: v}, 1 - TEACHER_SHARE)[k] if k == "budget" else max(1, v - teacher[k])
+            for k, v in fields.items()}
+
+
 def budget_note(fields: dict) -> str:
     """What the report says about compare --distill's budget."""
-    teacher, student = split_budget(fields, TEACHER_SHARE), split_budget(fields, 1 - TEACHER_SHARE)
+    teacher, student = split_budget(fields, TEACHER_SHARE), student_budget(fields)
     show = lambda d: ", ".join(f"{v}" if k == "budget" else f"{v} {k}" for k, v in d.items())  # noqa: E731
     return (f"; with --distill each diffusion family's budget counts teacher and student together: "
             f"{TEACHER_SHARE:.0%} teacher ({show(teacher)}), {1 - TEACHER_SHARE:.0%} student ({show(student)})")
@@ -107,7 +114,7 @@ def compare_students(spec, data, curve_space, evaluator, ref, stop=None) -> None
                 raise ConfigError(f"--distill: {teacher_run} was trained on {recorded}, not the teacher's share of the "
                                   f"budget ({teacher_budget(spec, family)}): it was trained without --distill; use "
                                   "another --out")
-            train = {**split_budget(spec.budget_fields(), 1 - TEACHER_SHARE), "seed": seed, "device": str(spec.device)}
+            train = {**student_budget(spec.budget_fields()), "seed": seed, "device": str(spec.device)}
             cfg = student_config(teacher_run, teacher_cfg, spec.distill, (1, 2, 4), train=train)
             trainer = student_trainer(cfg, data, run_dir, teacher, progress=False, device=spec.device, stop=stop)
             trainer.fit()

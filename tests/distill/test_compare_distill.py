@@ -7,7 +7,7 @@ import json
 
 from genlab.cli import main
 from genlab.compare import CompareSpec
-from genlab.distillation import budget_note, split_budget, student_families, teacher_budget
+from genlab.distillation import budget_note, split_budget, student_budget, student_families, teacher_budget
 
 TINY = ["--n-eval", "200", "--n-curve", "64", "--n-likelihood", "4", "--n-latent", "8",
         "--step-grid", "ddim:2,5", "--quiet", "--device", "cpu"]
@@ -21,6 +21,9 @@ def test_budget_split_three_quarters_teacher():
     assert student_families(spec) == ("ddpm-distilled", "ldm-distilled")
     assert student_families(CompareSpec(families=("vae", "ddpm"))) == ()
     assert "75% teacher (30 steps), 25% student (10 steps)" in budget_note({"steps": 40})
+    for total in range(3, 40):  # teacher and student steps add up to the family's budget (at least 1 each)
+        assert split_budget({"steps": total}, 0.75)["steps"] + student_budget({"steps": total})["steps"] == total
+    assert student_budget({"budget": "80s"}) == {"budget": "20s"}
 
 
 def test_ring8_compare_with_distilled_students(tmp_path):
