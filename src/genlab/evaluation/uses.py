@@ -3,14 +3,21 @@ bottleneck of one trained model, as one dict for metrics.json's 'uses'."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 
 from genlab.data.dataset import Dataset
+from genlab.device import resolve_device
 from genlab.evaluation.anomaly import anomaly_detection
 from genlab.evaluation.bottleneck import bottleneck_row, compression_point
 from genlab.evaluation.ood import ood_sets
 from genlab.evaluation.representations import probe_representations
+from genlab.evaluation.run import load_run_data
+from genlab.fileio import atomic_write_json
 from genlab.metrics.records import unavailable
+from genlab.runs import load_run
 
 
 def lossless(anomaly: dict, dim: int) -> dict:
@@ -45,3 +52,21 @@ def measure_uses(model, data: Dataset, n: int = 500, ood: str | None = None, dat
         }
     finally:
         model.train(was_training)
+
+
+def evaluate_uses(run, *, n: int = 500, ood: str | None = None, data_dir: str | None = None,
+                  device: torch.device | str = "auto", data: Dataset | None = None, out_name: str = "metrics.json",
+                  **options) -> Path:
+    """Measure the uses of a run folder's (EMA) model and write them under 'uses' of RUN/metrics.json (kept
+    otherwise as it is; created holding only 'run' and 'uses' when the run was never evaluated)."""
+    dev = resolve_device(device)
+    model, cfg, info, _ = load_run(run, dev)
+    data = data if data is not None else load_run_data(cfg, info, data_dir)
+    uses = measure_uses(model, data, n=n, ood=ood, data_dir=data_dir, device=dev, **options)
+    out = Path(run) / out_name
+    metrics = json.loads(out.read_text()) if out.is_file() and out_name == "metrics.json" else {}
+    metrics.setdefault("run", {"family": cfg.family, "data": cfg.data.name, "seed": cfg.train.seed,
+                               "path": str(run)})
+    metrics["uses"] = uses
+    atomic_write_json(out, json.loads(json.dumps(metrics, default=float)))
+    return out
