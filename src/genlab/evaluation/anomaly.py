@@ -79,5 +79,5 @@ def anomaly_detection(model, x_in: torch.Tensor, x_train: torch.Tensor, sets: di
 
 
 def _record(name: str, s_in: torch.Tensor, s_out: dict[str, torch.Tensor]) -> dict:
-    return {"what": SCORES[name], "in_mean": float(s_in.mean()),
+    return {"what": SCORES[name], "in_mean": float(s_in.mean()), "in_se": float(s_in.std() / len(s_in) ** 0.5),
             "sets": {k: {**detection(s_in, s), "out_mean": float(s.mean())} for k, s in s_out.items()}}

@@ -25,7 +25,8 @@ def lossless(anomaly: dict, dim: int) -> dict:
     nll = anomaly.get("scores", {}).get("nll", {})
     if "in_mean" not in nll:
         return unavailable(nll.get("reason", "this family defines no likelihood"))
-    return {"bits_per_dim": nll["in_mean"], "bits_per_image": nll["in_mean"] * dim}
+    return {"bits_per_dim": nll["in_mean"], "bits_per_dim_se": nll.get("in_se", 0.0),
+            "bits_per_image": nll["in_mean"] * dim}
 
 
 def measure_uses(model, data: Dataset, n: int = 500, ood: str | None = None, data_dir: str | None = None,
