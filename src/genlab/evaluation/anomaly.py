@@ -64,13 +64,17 @@ def anomaly_detection(model, x_in: torch.Tensor, x_train: torch.Tensor, sets: di
         except (NotAvailable, ConfigError) as e:  # e.g. a conditional VAE needs labels for its likelihood
             out["scores"][name] = {"what": SCORES[name], **unavailable(str(e))}
             continue
-        out["scores"][name] = _record(name, s_in, s_out)
+        out["scores"][name] = rec = _record(name, s_in, s_out)
         if name == "nll":
             for k, s in s_out.items():
                 if float(s.mean()) < float(s_in.mean()):
+                    d = rec["sets"][k]
+                    sure = "clearly" if d["auroc"] + 1.96 * d["auroc_se"] < 0.5 else "within noise (AUROC interval " \
+                        "reaches 0.5)"
                     out["higher_likelihood_ood"].append(
-                        f"{model.family} gives '{k}' a higher likelihood than its own test data (NLL "
-                        f"{float(s.mean()):.3f} < {float(s_in.mean()):.3f} bits/dim; Nalisnick et al. 2019)")
+                        f"{model.family} gives '{k}' a higher likelihood than its own test data, {sure}: NLL "
+                        f"{float(s.mean()):.4g} < {float(s_in.mean()):.4g} bits/dim, AUROC {d['auroc']:.3f} "
+                        "(Nalisnick et al. 2019)")
             typical = float(fn(x_train).mean())
             out["scores"]["typicality"] = _record("typicality", (s_in - typical).abs(),
                                                   {k: (s - typical).abs() for k, s in s_out.items()})
