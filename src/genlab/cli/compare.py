@@ -86,6 +86,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if bad or families == ():
         raise ConfigError(f"--families: unknown {', '.join(bad) or '(none given)'} (choose from "
                           f"{', '.join(FAMILY_NAMES)})")
+    if a.uses_n < 2:
+        raise ConfigError("--uses-n must be at least 2")
     if a.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
     spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
