@@ -4,6 +4,7 @@ OOD data that gets a higher likelihood is reported (Nalisnick et al. 2019)."""
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -71,3 +72,30 @@ def test_ood_sets_are_labelled_and_shaped_like_the_data():
         assert s["x"].shape == data.test[:50].shape and s["what"]
     shuffled = sets["shuffled"]["x"]
     assert torch.equal(shuffled.flatten(1).sort(1).values, data.test[:50].flatten(1).sort(1).values)
+
+
+def _write_idx(d, rng, n):
+    import gzip
+    import struct
+
+    d.mkdir(parents=True)
+    for split, count in (("train", n), ("t10k", n)):
+        images = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+        (d / f"{split}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(struct.pack(">IIII", 2051, count, 28, 28) + images.tobytes()))
+        labels = rng.integers(0, 10, count, dtype=np.uint8)
+        (d / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(struct.pack(">II", 2049, count)
+                                                                        + labels.tobytes()))
+
+
+def test_fashion_mnist_is_the_ood_set_of_mnist_when_on_disk(tmp_path):
+    rng = np.random.default_rng(0)
+    _write_idx(tmp_path / "mnist", rng, 12)
+    mnist = load_dataset("mnist", data_dir=str(tmp_path))
+    notes = []
+    assert "fashion-mnist" not in ood_sets(mnist, 10, data_dir=str(tmp_path), notes=notes)
+    assert notes and "Fashion-MNIST" in notes[0]
+    _write_idx(tmp_path / "fashion-mnist", rng, 12)
+    sets = ood_sets(mnist, 10, data_dir=str(tmp_path))
+    assert sets["fashion-mnist"]["x"].shape == (10, 1, 28, 28)
+    assert set(sets) == {"fashion-mnist", "flipped", "inverted", "shuffled"}

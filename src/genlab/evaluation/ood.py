@@ -32,9 +32,10 @@ def _matching(ds: Dataset, data: Dataset, what: str) -> torch.Tensor:
 
 
 def ood_sets(data: Dataset, n: int, ood: str | None = None, data_dir: str | None = None,
-             seed: int = 0) -> dict[str, dict]:
+             seed: int = 0, notes: list[str] | None = None) -> dict[str, dict]:
     """name -> {'what': description, 'x': up to n examples}: the user's set (`ood`, a name or path, its test
-    split), Fashion-MNIST for MNIST when found locally, and the transformed test split."""
+    split), Fashion-MNIST for MNIST when found locally, and the transformed test split. Why Fashion-MNIST is
+    missing goes into `notes`."""
     out = {}
     if ood:
         out[ood] = {"what": f"the test split of '{ood}' (given with --ood)",
@@ -42,10 +43,14 @@ def ood_sets(data: Dataset, n: int, ood: str | None = None, data_dir: str | None
     elif data.name == "mnist":
         try:
             fashion = load_dataset("fashion-mnist", data_dir=data_dir)
-            out["fashion-mnist"] = {"what": "the Fashion-MNIST test split (found on disk)",
-                                    "x": _matching(fashion, data, "fashion-mnist")[:n]}
-        except DataError:
-            pass  # not on disk: no download, the transformed sets remain
+        except DataError as e:  # not on disk: no download, the transformed sets remain
+            (notes if notes is not None else []).append(f"no Fashion-MNIST set: {e}")
+        else:
+            if fashion.meta.get("source") == data.meta.get("source"):  # the IDX fallback found MNIST's own files
+                (notes if notes is not None else []).append("no Fashion-MNIST set: only MNIST's files were found")
+            else:
+                out["fashion-mnist"] = {"what": "the Fashion-MNIST test split (found on disk)",
+                                        "x": _matching(fashion, data, "fashion-mnist")[:n]}
     for name, (what, x) in transformed_sets(data.test[:n], seed).items():
         out[name] = {"what": what, "x": x}
     return out

@@ -39,8 +39,10 @@ def measure_uses(model, data: Dataset, n: int = 500, ood: str | None = None, dat
     model.eval()
     try:
         x_in = data.test[:n]
-        sets = ood_sets(data, n, ood, data_dir, seed)
+        notes: list[str] = []
+        sets = ood_sets(data, n, ood, data_dir, seed, notes)
         anomaly = anomaly_detection(model, x_in, data.train[:n], sets, device, batch, seed, t_subset)
+        anomaly["notes"] = notes
         image = data.kind == "image"
         return {
             "n": len(x_in), "data_dim": int(x_in[0].numel()), "family": model.family,

@@ -47,7 +47,7 @@ def anomaly_section(per_family: dict) -> dict:
     rows, best, notes = [], {}, []
     for f in fams:
         an = per_family[f].get("anomaly", {})
-        notes += an.get("higher_likelihood_ood", [])
+        notes += [n for n in an.get("notes", []) if n not in notes] + an.get("higher_likelihood_ood", [])
         for score, rec in an.get("scores", {}).items():
             if "sets" not in rec:
                 rows.append([f, score] + [f"unavailable: {rec.get('reason', '')}"] * len(sets))
