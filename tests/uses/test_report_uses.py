@@ -69,3 +69,11 @@ def test_sections_reach_results_json_markdown_and_html(tmp_path):
                   "The bottleneck"):
         assert f"## Uses: {title}" in md and f"<h2>Uses: {title}</h2>" in html
     assert "vae sweep (beta 2)" in md
+    assert (tmp_path / "report" / "report_files" / "figure__rate_distortion.png").is_file()
+    assert "](report_files/figure__rate_distortion.png)" in md and "alt='rate-distortion'" in html
+
+
+def test_no_uses_no_sections_and_no_figure(tmp_path):
+    paths = write_report(tmp_path, build_results({"vae": [{}]}))
+    assert "Uses:" not in paths["markdown"].read_text()
+    assert not (tmp_path / "report_files" / "figure__rate_distortion.png").exists()

@@ -135,7 +135,7 @@ def render_html(results: dict, figures: dict[str, tuple[str, bytes]], image_data
             parts.append(f"<h2>{escape(heading)}</h2><div class='grid'>")
             parts += [_figure(image_data[(f, n)], f"{f}: {n}") for f, n, _ in items]
             parts.append("</div>")
-    parts.append(uses_html(results.get("uses")))
+    parts.append(uses_html(results.get("uses"), figures.get("rate_distortion")))
     rows = flatten(results.get("protocol", {}))
     parts.append("<h2>Protocol manifest</h2>")
     parts.append("<table class='protocol'><tbody>" + "".join(

@@ -54,7 +54,7 @@ def render_markdown(results: dict, figure_files: dict[str, tuple[str, str]],
             heading, items = groups[key]
             out += ["", f"## {heading}", ""]
             out += [f"**{f}: {n}**\n\n![{_link(f'{f}: {n}')}]({image_files[(f, n)]})\n" for f, n, _ in items]
-    out += uses_markdown(results.get("uses"))
+    out += uses_markdown(results.get("uses"), figure_files.get("rate_distortion", (None, None))[1])
     rows = flatten(results.get("protocol", {}))
     out += ["", "## Protocol manifest", ""]
     out += (["| key | value |", "|---|---|"] + [f"| {_md(k)} | {_md(v)} |" for k, v in rows]

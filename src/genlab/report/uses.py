@@ -8,6 +8,8 @@ import json
 from html import escape
 from pathlib import Path
 
+from genlab.report.uses_figure import CAPTION, figure_html
+
 Z95 = 1.96
 _ORDER = ("vae", "gan", "ddpm", "ldm")
 
@@ -225,8 +227,9 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def uses_markdown(sections: list[dict] | None) -> list[str]:
-    """Markdown lines of the uses sections (none when the compare ran without --uses)."""
+def uses_markdown(sections: list[dict] | None, figure_path: str | None = None) -> list[str]:
+    """Markdown lines of the uses sections (none when the compare ran without --uses); `figure_path`: the
+    rate-distortion PNG, shown in the compression section."""
     out = []
     for s in sections or []:
         out += ["", f"## Uses: {s['title']}", "", f"*Claim:* {s['claim']}", "",
@@ -234,11 +237,14 @@ def uses_markdown(sections: list[dict] | None) -> list[str]:
                 "| " + " | ".join(map(_cell, s["columns"])) + " |", "|" + "---|" * len(s["columns"])]
         out += ["| " + " | ".join(map(_cell, r)) + " |" for r in s["rows"]]
         out += [""] + [f"- {n}" for n in s["notes"]]
+        if s["key"] == "compression" and figure_path:
+            out += ["", f"![rate-distortion]({figure_path})", "", f"*{CAPTION}*"]
     return out
 
 
-def uses_html(sections: list[dict] | None) -> str:
-    """HTML of the uses sections ('' when the compare ran without --uses)."""
+def uses_html(sections: list[dict] | None, figure: tuple[str, bytes] | None = None) -> str:
+    """HTML of the uses sections ('' when the compare ran without --uses); `figure`: the rate-distortion
+    (caption, PNG), inline in the compression section."""
     parts = []
     for s in sections or []:
         v = s["verdict"]
@@ -249,5 +255,6 @@ def uses_html(sections: list[dict] | None) -> str:
                      f"<p><span class='verdict {v.replace(' ', '-')}'>{escape(v)}</span> "
                      f"{escape('; '.join(s['because']))}</p><div class='wide'><table><thead><tr>{head}</tr></thead>"
                      f"<tbody>{body}</tbody></table></div><ul class='because'>"
-                     + "".join(f"<li>{escape(n)}</li>" for n in s["notes"]) + "</ul>")
+                     + "".join(f"<li>{escape(n)}</li>" for n in s["notes"]) + "</ul>"
+                     + (figure_html(figure[1] if figure else None) if s["key"] == "compression" else ""))
     return "".join(parts)
