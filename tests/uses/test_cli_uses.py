@@ -38,3 +38,15 @@ def test_ood_of_another_shape_is_one_line_error(tmp_path, capsys):
     (run,) = sorted(p for p in out.iterdir() if p.is_dir())
     code = main(["evaluate", str(run), "--uses-only", "--ood", "ring8", "--device", "cpu"])
     assert code == 2 and "--ood ring8" in capsys.readouterr().err
+
+
+def test_evaluate_with_uses_keeps_the_suite_on_points(tmp_path):
+    out = tmp_path / "runs"
+    assert main(["train", "vae", "--data", "ring8", "--steps", "4", "--out", str(out), "--quiet"]) == 0
+    (run,) = sorted(p for p in out.iterdir() if p.is_dir())
+    assert main(["evaluate", str(run), "--n", "100", "--uses", "--uses-n", "50", "--device", "cpu"]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert "mode_collapse" in m and "likelihood" in m  # the suite
+    u = m["uses"]
+    assert set(u["anomaly"]["sets"]) == {"uniform"} and u["bottleneck"]["available"] is False
+    assert u["compression"]["point"]["latent_dim"] >= 1
