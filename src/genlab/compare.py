@@ -11,7 +11,12 @@ knob (guidance, truncation, temperature), which the report draws as one figure.
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
+import os
 import platform
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +30,7 @@ from genlab.data import dataset_fingerprint, load_dataset
 from genlab.data.dataset import DataInfo
 from genlab.device import resolve_device
 from genlab.edit.panels import save_edit_panels
-from genlab.errors import ConfigError, NotAvailable
+from genlab.errors import ConfigError, GenlabError, NotAvailable, Stopped, TrainingFailed
 from genlab.evaluation.curves import quality_probe, quality_vs_steps
 from genlab.evaluation.elbo_view import elbo_view
 from genlab.evaluation.evaluator import Evaluator
@@ -40,8 +45,9 @@ from genlab.report.inputs import collect_inputs
 from genlab.report.results import build_results
 from genlab.report.uses import build_uses, collect_uses
 from genlab.report.write import write_report
+from genlab.runs import load_run
 from genlab.train.config_file import read_config_file
-from genlab.train.preempt import StopSignal
+from genlab.train.preempt import StopSignal, stop_on_signals
 from genlab.train.trainer import Trainer
 
 PROBES = (0.125, 0.25, 0.5, 0.75, 1.0)  # fractions of the budget where quality-vs-training-time is measured
@@ -71,6 +77,7 @@ class CompareSpec:
     uses_betas: tuple[float, ...] = (0.5, 1.0, 2.0)
     uses_n: int = 500  # test images per measurement of the uses
     ood: str | None = None  # a user-given out-of-distribution dataset
+    devices: tuple[str, ...] | None = None  # train the runs in parallel, one process per device (--devices)
 
     def budget_fields(self) -> dict:
         given = {k: v for k, v in (("budget", self.budget), ("steps", self.steps), ("images", self.images))
@@ -115,6 +122,8 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
         raise ConfigError(f"--families: {', '.join(unfit)} needs image data (a spatial latent); '{data.name}' is "
                           f"2-D points (use --families {','.join(fitting)})")
     spec.device = device = resolve_device(spec.device)  # resolved once: every run and evaluation gets this device
+    for d in spec.devices or ():
+        resolve_device(d)  # a bad --devices entry fails before any training
     for f in spec.families:  # fail fast on bad overrides, before any training
         run_config_of(spec, f, 0, data.info)
         for seed in range(spec.seeds):  # a re-run must not mix conditional and unconditional runs in one report
@@ -136,21 +145,21 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
              for i, f in enumerate(spec.families)}
     for f in spec.families:
         lines[f].set_postfix_str("waiting")
+    if spec.devices:
+        train_in_parallel(spec, [j for j in jobs if not (_run_dir(spec, *j) / "metrics.json").is_file()], lines,
+                          stop or StopSignal())
     for family, seed in jobs:
-        run_dir = spec.out / "runs" / f"{family}-seed{seed}"
+        run_dir = _run_dir(spec, family, seed)
         line = lines[family]
         if (run_dir / "metrics.json").is_file():
             line.set_postfix_str(f"seed {seed}: done (kept from an earlier run)")
             overall.update(1)
             continue
-        cfg = run_config_of(spec, family, seed, data.info)
-        line.set_postfix_str(f"seed {seed}: training")
-        resume = (run_dir / "checkpoints" / "latest.json").is_file()
-        probe = quality_probe(data, curve_space, ref, spec.n_curve) if seed == 0 else None
-        trainer = Trainer(cfg, data, run_dir, resume=resume, progress=False, device=device, bar=line,
-                          probes=PROBES if seed == 0 else (), probe_fn=probe, stop=stop)
-        trainer.fit()
-        ema = trainer.ema
+        if spec.devices:  # trained by train_in_parallel: its EMA weights, on the evaluation device
+            ema = load_run(run_dir, device)[0]
+        else:
+            line.set_postfix_str(f"seed {seed}: training")
+            ema = _train(spec, data, family, seed, device, curve_space, ref, line, stop)
         if seed == 0:
             line.set_postfix_str("seed 0: family extras (quality vs steps, edits, ELBO terms)")
             family_extras(ema, data, curve_space, ref, run_dir, spec.n_curve, spec.step_grid, spec.n_likelihood)
@@ -178,6 +187,69 @@ def run_uses(spec: CompareSpec, data, stop: StopSignal | None = None) -> None:
         beta_sweep(data, spec.out, spec.uses_betas, spec.sets, spec.budget_fields(),
                    {"name": spec.data, **({"data_dir": spec.data_dir} if spec.data_dir else {})}, spec.device,
                    n=spec.uses_n, stop=stop)
+def _run_dir(spec: CompareSpec, family: str, seed: int) -> Path:
+    return spec.out / "runs" / f"{family}-seed{seed}"
+
+
+def _train(spec: CompareSpec, data, family: str, seed: int, device, curve_space, ref, line, stop):
+    """Train (or resume, or find finished) one (family, seed); its EMA model. Seed 0 logs the quality probes."""
+    run_dir = _run_dir(spec, family, seed)
+    resume = (run_dir / "checkpoints" / "latest.json").is_file()
+    probe = quality_probe(data, curve_space, ref, spec.n_curve) if seed == 0 else None
+    trainer = Trainer(run_config_of(spec, family, seed, data.info), data, run_dir, resume=resume, progress=False,
+                      device=device, bar=line, probes=PROBES if seed == 0 else (), probe_fn=probe, stop=stop)
+    trainer.fit()
+    return trainer.ema
+
+
+def train_in_parallel(spec: CompareSpec, jobs: list[tuple[str, int]], lines: dict, stop: StopSignal) -> None:
+    """--devices: each (family, seed) trains in its own process on the next free device, as many at once as there
+    are devices, with the budget and config it would have alone (the report records the placement). A signal is
+    passed on to the workers, which stop at a step boundary with a checkpoint written, as a single run does."""
+    ctx = multiprocessing.get_context("spawn")
+    pending, running = list(jobs), {}  # running: device index -> (process, job)
+    threads = max(1, torch.get_num_threads() // len(spec.devices))  # CPU workers share the cores
+    failed = []
+    while pending or running:
+        for i, dev in enumerate(spec.devices):
+            if i not in running and pending and not stop.requested:
+                job = pending.pop(0)
+                proc = ctx.Process(target=_train_worker, args=(spec, *job, dev, threads), daemon=True)
+                proc.start()
+                running[i] = (proc, job)
+                lines[job[0]].set_postfix_str(f"seed {job[1]}: training on {dev} (process {proc.pid})")
+        if stop.requested:
+            pending.clear()
+            for proc, _ in running.values():
+                if proc.is_alive():
+                    os.kill(proc.pid, signal.SIGTERM)
+        time.sleep(0.2)
+        for i, (proc, job) in list(running.items()):
+            if not proc.is_alive():
+                proc.join()
+                del running[i]
+                if proc.exitcode != 0:
+                    failed.append(f"{job[0]} seed {job[1]} on {spec.devices[i]} (exit code {proc.exitcode})")
+    if stop.requested:
+        raise Stopped(f"{stop.name} while training on {', '.join(spec.devices)}: checkpoints written")
+    if failed:
+        raise TrainingFailed(f"training failed in a --devices worker: {'; '.join(failed)} (its error is above)")
+
+
+def _train_worker(spec: CompareSpec, family: str, seed: int, device: str, threads: int) -> None:
+    """A spawned process: train one (family, seed) on `device`; a genlab error is one line on stderr and its exit
+    code, a signal stops at a step boundary with a checkpoint (exit code 4)."""
+    torch.set_num_threads(threads)
+    try:
+        with stop_on_signals() as stop:
+            data = load_dataset(spec.data, data_dir=spec.data_dir)
+            dev = resolve_device(device)
+            spec = dataclasses.replace(spec, device=dev)  # config.json records the device it trained on
+            spaces, _ = feature_spaces(data, dataset_fingerprint(data), dev, False)  # cached by the parent
+            _train(spec, data, family, seed, dev, spaces[0], spaces[0].features(splits(data)[1]), None, stop)
+    except GenlabError as e:
+        print(f"genlab compare: {family} seed {seed} on {device}: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
 
 
 def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
@@ -188,6 +260,8 @@ def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
             "budget": "per family: " + ", ".join(f"{v} {k}" if k != "budget" else f"{v} wall clock"
                                                  for k, v in spec.budget_fields().items()),
             "families": list(spec.families), **({"conditional": True} if spec.conditional else {}),
+            **({"placement": f"trained in parallel, one process per device: {', '.join(spec.devices)}; "
+                             f"evaluated on {spec.device}"} if spec.devices else {}),
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
             "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "
                        f"{'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'CPU'}",

@@ -8,22 +8,22 @@ type-checked).
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from genlab.coerce import coerce_value, update_dataclass
+from genlab.coerce import short_repr as _short
 from genlab.data.config import DataConfig
 from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError
 from genlab.models.defaults import profile
 from genlab.models.registry import FAMILY_NAMES, get_family
 
-__all__ = ["DataConfig", "RunConfig", "TrainConfig", "build_config", "config_from_json", "parse_set", "run_config"]
+__all__ = ["DataConfig", "RunConfig", "TrainConfig", "build_config", "coerce_value", "config_from_json", "parse_set",
+           "run_config", "update_dataclass"]
 
 
 @dataclass
@@ -32,7 +32,8 @@ class TrainConfig:
     steps: int | None = None
     images: int | None = None
     budget: str | None = None  # "40s", "10m", "2h"
-    batch_size: int = 128  # global batch: split across DDP ranks
+    batch_size: int = 128  # global micro-batch: split across DDP ranks
+    grad_accum: int = 1  # micro-batches per optimizer step: the effective batch is batch_size * grad_accum
     lr: float = 2e-4
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
@@ -41,7 +42,7 @@ class TrainConfig:
     ema_decay: float = 0.999
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    precision: str = "auto"  # auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16
+    precision: str = "auto"  # auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16 | fp16 (with loss scaling)
     log_every: int = 10
     sample_every: int = 500
     checkpoint_every: int = 500  # steps; 0 = off
@@ -49,6 +50,7 @@ class TrainConfig:
     eval_every: int = 250  # family diagnostics (e.g. GAN mode coverage on 2-D mixtures); 0 = off
     keep_checkpoints: int = 2
     n_grid: int = 64  # samples in each saved grid (2-D data: at least 1000 points per scatter)
+    trackers: str = ""  # beside metrics.jsonl: "tensorboard", "wandb" or both, comma-separated (--log)
 
 
 DEFAULT_STEPS = 2000
@@ -75,97 +77,6 @@ def parse_duration(text: str) -> float:
         raise ConfigError(f"train.budget: cannot read duration '{text}' (use e.g. 40s, 10m, 2h)")
     h, mi, s = (float(g) if g else 0.0 for g in m.groups())
     return h * 3600 + mi * 60 + s
-
-
-def coerce_value(value: Any, hint: Any, key: str) -> Any:
-    """Convert a TOML value or a --set string to the field's declared type, or raise naming the key."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
-            return None
-        errors = []
-        for a in args:
-            try:
-                return coerce_value(value, a, key)
-            except ConfigError as e:
-                errors.append(str(e))
-        raise ConfigError(errors[0])
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if isinstance(value, str):
-            value = [v for v in value.strip("()[] ").split(",") if v.strip()]
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(coerce_value(v, args[0], key) for v in value)
-        if len(value) != len(args):
-            raise ConfigError(f"{key}: expected {len(args)} values, got {len(value)}")
-        return tuple(coerce_value(v, a, key) for v, a in zip(value, args, strict=True))
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
-            return value.lower() in ("true", "1", "yes", "on")
-        raise ConfigError(f"{key}: expected true/false, got {value!r}")
-    if hint is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value.replace("_", ""))
-            except ValueError:
-                pass
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise ConfigError(f"{key}: expected an integer, got {value!r}")
-    if hint is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
-        number = None
-        if isinstance(value, int | float | str):
-            try:
-                number = float(value)
-            except (ValueError, OverflowError):  # OverflowError: an int beyond float range
-                pass
-        if number is not None and math.isfinite(number):
-            return number
-        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{key}: expected a string, got {value!r}")
-    if dataclasses.is_dataclass(hint):
-        if isinstance(value, hint):
-            return value
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a table of {hint.__name__} keys, got {value!r}")
-        return update_dataclass(hint(), value, key)
-    raise ConfigError(f"{key}: unsupported config type {hint}")
-
-
-def update_dataclass(obj: Any, values: dict, prefix: str) -> Any:
-    """A copy of dataclass `obj` with `values` applied; unknown keys and wrong types raise ConfigError."""
-    if not isinstance(values, dict):
-        raise ConfigError(f"{prefix}: expected a table of keys, got {_short(values)}")
-    hints = typing.get_type_hints(type(obj))
-    names = {f.name for f in dataclasses.fields(obj)}
-    changes: dict = {}
-    for k, v in values.items():
-        head, dot, rest = k.partition(".")
-        if head not in names:
-            raise ConfigError(f"unknown config key '{prefix}.{k}' (known: {', '.join(sorted(names))})")
-        nested = changes.get(head, getattr(obj, head))
-        if dataclasses.is_dataclass(nested) and (dot or isinstance(v, dict)):
-            # a nested table (e.g. ldm's model.diffusion): update the current value key by key
-            changes[head] = update_dataclass(nested, {rest: v} if dot else v, f"{prefix}.{head}")
-        elif dot:
-            raise ConfigError(f"unknown config key '{prefix}.{k}' ('{prefix}.{head}' has no sub-keys)")
-        else:
-            changes[head] = coerce_value(v, hints[head], f"{prefix}.{head}")
-    return dataclasses.replace(obj, **changes)
 
 
 def parse_set(items: list[str]) -> dict[str, dict[str, str]]:
@@ -203,12 +114,6 @@ def load_toml(path: str | Path) -> dict:
         if k != "family" and not isinstance(v, dict):
             raise ConfigError(f"{p}: '{k}' must be a table ([{k}]), got {_short(v)}")
     return d
-
-
-def _short(v: Any, n: int = 60) -> str:
-    """repr(v) on one line, cut to about n characters."""
-    text = " ".join(repr(v).split()) if not isinstance(v, BaseException) else " ".join(str(v).split())
-    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 def build_config(family: str, model_cls: type, model_cfg_cls: type, *, file: dict | None = None,
@@ -251,6 +156,18 @@ def run_config(family: str, *, file: dict | None = None, sets: list[str] = (), d
                                             cli=cli, kind=values), defaults=name)
 
 
+TRACKERS = ("tensorboard", "wandb")
+
+
+def tracker_names(text: str) -> list[str]:
+    """The trackers of a comma-separated `train.trackers` value ('' or 'none': none); ConfigError on a bad name."""
+    names = [n.strip() for n in text.split(",") if n.strip() and n.strip() != "none"]
+    bad = [n for n in names if n not in TRACKERS]
+    if bad:
+        raise ConfigError(f"train.trackers: unknown tracker '{bad[0]}' (choose from {', '.join(TRACKERS)})")
+    return names
+
+
 def validate(cfg: RunConfig) -> None:
     t = cfg.train
     chosen = [k for k in ("steps", "images", "budget") if getattr(t, k) is not None]
@@ -258,7 +175,7 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError(f"train: give one budget, not {' and '.join(chosen)}")
     if t.budget is not None:
         parse_duration(t.budget)
-    for k in ("steps", "images", "batch_size"):
+    for k in ("steps", "images", "batch_size", "grad_accum"):
         if (v := getattr(t, k)) is not None and v <= 0:
             raise ConfigError(f"train.{k}: must be positive, got {v}")
     for k in ("warmup_steps", "sample_every", "checkpoint_every", "eval_every", "keep_checkpoints", "n_grid"):
@@ -270,8 +187,9 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError(f"train.ema_decay: must be in [0, 1), got {t.ema_decay}")
     if t.checkpoint_minutes < 0 or t.checkpoint_every < 0:
         raise ConfigError("train.checkpoint_every and train.checkpoint_minutes: must be >= 0 (0 = off)")
-    if t.precision not in ("auto", "fp32", "bf16"):
-        raise ConfigError(f"train.precision: choose auto, fp32 or bf16, got '{t.precision}'")
+    tracker_names(t.trackers)
+    if t.precision not in ("auto", "fp32", "bf16", "fp16"):
+        raise ConfigError(f"train.precision: choose auto, fp32, bf16 or fp16, got '{t.precision}'")
     for f in dataclasses.fields(cfg.model) if dataclasses.is_dataclass(cfg.model) else ():
         # The families' integer options are sizes, counts and step numbers: one whose default is not
         # negative (a -1 default would be an "off" sentinel) may not be set negative.

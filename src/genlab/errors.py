@@ -26,6 +26,11 @@ class TrainingDiverged(GenlabError):
     exit_code = 3
 
 
+class TrainingFailed(GenlabError):
+    """A training process that genlab started (compare --devices) ended with an error."""
+    exit_code = 3
+
+
 class PathError(GenlabError):
     """An output path that is a file where a folder is needed, or that cannot be written."""
 

@@ -24,7 +24,9 @@ def add_parser(sub) -> None:
     add_budget_args(c, per_family=True, default=DEFAULT_BUDGET)
     c.add_argument("--seeds", type=int, default=1, help="seeds per family (mean +- std in the table)")
     c.add_argument("--out", default="compare-out", help="output folder (default: compare-out)")
-    c.add_argument("--device", default="auto")
+    c.add_argument("--device", default="auto", help="device for training and evaluation (default auto)")
+    c.add_argument("--devices", help="train the runs in parallel, one process per device, e.g. cuda:0,cuda:1 (or "
+                   "cpu,cpu); the same budgets, evaluation on --device afterwards; the report notes the placement")
     c.add_argument("--n-eval", type=int, default=1000, help="samples per family for the metrics (default 1000)")
     c.add_argument("--n-curve", type=int, default=250, help="samples per point of the quality curves (default 250)")
     c.add_argument("--n-likelihood", type=int, default=100, help="test examples for bits/dim (default 100)")
@@ -92,7 +94,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
         raise ConfigError("--seeds must be at least 1")
     spec = CompareSpec(a.data, a.data_dir, families, a.budget, a.steps, a.images, a.seeds, Path(a.out), a.device,
                        a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, parse_step_grid(a.step_grid),
-                       not a.quiet, a.dinov2, a.conditional)
+                       not a.quiet, a.dinov2, a.conditional,
+                       devices=tuple(d.strip() for d in a.devices.split(",") if d.strip()) if a.devices else None)
     spec.uses, spec.uses_n, spec.ood, spec.uses_betas = a.uses, a.uses_n, a.ood, parse_betas(a.uses_betas)
     with stop_on_signals() as stop:
         try:

@@ -13,7 +13,8 @@ from genlab.errors import ConfigError
 def add_parser(sub) -> None:
     e = sub.add_parser("evaluate", help="evaluate a run; writes metrics.json in the run folder")
     e.add_argument("run")
-    e.add_argument("--n", type=int, default=2000, help="samples to draw (default 2000)")
+    e.add_argument("--n", "--samples", dest="n", type=int, default=2000,
+                   help="samples to draw (default 2000; under torchrun write --samples: torchrun takes --n as its own)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--device", default="auto")
     e.add_argument("--data-dir")
@@ -42,6 +43,8 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     out = evaluate_run(a.run, n_samples=a.n, seed=a.seed, device=a.device, data_dir=a.data_dir,
                        inception_weights=a.inception_weights, sample_options=sampling_options_from_args(a),
                        dinov2=a.dinov2)
+    if out is None:  # a rank other than 0 under torchrun: rank 0 wrote the file
+        return 0
     if a.uses:
         _uses(a)
     print(f"metrics -> {out}")

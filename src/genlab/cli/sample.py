@@ -15,7 +15,8 @@ def add_parser(sub) -> None:
                        "alone, not on --batch-size or --n; a conditional run's image k has label k mod K (or the "
                        "(k mod n)-th of --labels) and is the same image whatever the batch.")
     s.add_argument("run", help="run folder")
-    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--n", "--samples", dest="n", type=int, default=64,
+                   help="samples to draw (default 64; under torchrun write --samples: torchrun takes --n as its own)")
     s.add_argument("--out", required=True, help="FILE.npz or a folder for PNGs")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=256)
@@ -30,15 +31,21 @@ def cmd_sample(a: argparse.Namespace) -> int:
     from genlab.errors import ConfigError
     from genlab.evaluation.generate import check_sample_options, generate, label_cycle
     from genlab.runs import load_run
+    from genlab.train.distributed import join, leave
     from genlab.visual import check_samples_out, save_samples
 
     if a.n <= 0:
         raise ConfigError("--n must be positive")
-    model, cfg, info, _ = load_run(a.run, resolve_device(a.device))
+    # under torchrun the ranks share the batches (image k keyed by its seed) and rank 0 writes them
+    group, device = join(resolve_device(a.device))
+    model, cfg, info, _ = load_run(a.run, device)
     check_samples_out(Path(a.out), info)  # before sampling, which may take long
     opts = check_sample_options(model, sampling_options_from_args(a))
     labels = label_cycle(model, labels_from_args(a))  # checked before sampling too
     x = generate(model, a.n, seed=a.seed, batch_size=a.batch_size, progress=True, labels=labels, **opts)
-    out = save_samples(x, Path(a.out), info)
+    out = save_samples(x, Path(a.out), info) if group.is_main else None
+    leave(group)
+    if out is None:
+        return 0
     print(f"{a.n} samples -> {out}")
     return 0

@@ -42,6 +42,8 @@ def add_parser(sub) -> None:
                    "the latest run of this family and data under --out, starting one if there is none; a budget "
                    "flag may raise its budget")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--log", dest="trackers", metavar="TRACKERS", help="trackers beside metrics.jsonl: tensorboard, "
+                   "wandb, or both comma-separated (train.trackers; W&B offline with WANDB_MODE=offline)")
     t.set_defaults(func=cmd_train)
 
 
@@ -89,7 +91,7 @@ def _train(a: argparse.Namespace, stop, where: dict) -> int:
     from genlab.train.trainer import Trainer
 
     data = {k: v for k, v in (("name", a.data), ("data_dir", a.data_dir)) if v}
-    train = {**budget_from_args(a), **{k: getattr(a, k) for k in ("seed", "device", "batch_size")
+    train = {**budget_from_args(a), **{k: getattr(a, k) for k in ("seed", "device", "batch_size", "trackers")
                                         if getattr(a, k) is not None}}
     file = load_toml(a.config) if a.config else None
     cfg, run_dir, note = None, None, None

@@ -20,6 +20,7 @@ from genlab.errors import ConfigError
 from genlab.evaluation.speed import timed_batches
 from genlab.models.base import GenerativeModel
 from genlab.rng import PerImageGenerator, image_seeds
+from genlab.train import distributed
 
 FLAGS = {"steps": "--steps", "truncation": "--truncation", "temperature": "--temperature", "eta": "--eta",
          "sampler": "--sampler", "guidance": "--guidance"}
@@ -78,7 +79,8 @@ def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 25
     cycle = label_cycle(model, labels)
     device = next(model.parameters()).device
     n_batches = math.ceil(n / batch_size)
-    bar = tqdm(total=n, desc=f"sampling {model.family}", disable=not progress or n_batches < 2, unit="img")
+    bar = tqdm(total=n, desc=f"sampling {model.family}", unit="img",
+               disable=not progress or n_batches < 2 or not distributed.current().is_main)
 
     def one(b: int) -> torch.Tensor:
         start = b * batch_size
@@ -89,12 +91,16 @@ def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 25
         bar.update(size)
         return x.detach().float().cpu()
 
-    outs, seconds = timed_batches(one, n_batches, device, warmup=1)
+    # under torchrun each rank draws batches b = rank, rank + world, ... and every rank gets all n in order: the
+    # per-image seeds make them the images one process would draw
+    info = distributed.current()
+    mine = list(range(info.rank, n_batches, info.world_size))
+    outs, seconds = timed_batches(lambda i: one(mine[i]), len(mine), device, warmup=1)
     bar.close()
-    if timing is not None:
-        timed = sum(len(o) for o in outs[1:]) if n_batches > 1 else n
+    if timing is not None:  # this process's rate (under torchrun: per process)
+        timed = sum(len(o) for o in outs[1:]) if len(outs) > 1 else sum(len(o) for o in outs)
         timing["samples_per_second"] = timed / max(seconds, 1e-9)
-    return torch.cat(outs)
+    return torch.cat(distributed.gather_ordered(dict(zip(mine, outs, strict=True)), n_batches, info))
 
 
 def as_data(samples: torch.Tensor, dataset: Dataset) -> torch.Tensor:

@@ -16,6 +16,7 @@ from genlab.evaluation.suite import evaluate
 from genlab.fileio import atomic_write_json
 from genlab.runs import load_run
 from genlab.train.diagnostics import collapsed
+from genlab.train.distributed import join, leave
 from genlab.train.logger import append_metrics
 
 
@@ -40,20 +41,27 @@ def training_cost(record: dict) -> dict:
 def evaluate_run(run: str | Path, *, n_samples: int = 2000, seed: int = 0, device: str | torch.device = "auto",
                  data_dir: str | None = None, inception_weights: str | None = None, sample_options: dict | None = None,
                  progress: bool = True, batch_size: int = 500,
-                 evaluator=None, data: Dataset | None = None, **suite_options) -> Path:
-    """Evaluate a run folder with the full suite; returns the path of its metrics.json."""
-    dev = resolve_device(device)
+                 evaluator=None, data: Dataset | None = None, **suite_options) -> Path | None:
+    """Evaluate a run folder with the full suite; returns the path of its metrics.json. Under torchrun the ranks
+    share the sampling and the likelihood bound, rank 0 computes the metrics and writes the file (the others return
+    None), and the ranks leave the group together."""
+    group, dev = join(resolve_device(device))
     model, cfg, info, record = load_run(run, dev)
     data = data if data is not None else load_run_data(cfg, info, data_dir)
     opts = check_sample_options(model, sample_options or {})
     metrics = evaluate(model, data, n_samples=n_samples, seed=seed, batch_size=batch_size, device=dev,
                        evaluator=evaluator, sample_options=opts, fingerprint=dataset_fingerprint(data),
                        inception_weights=inception_weights, progress=progress, **suite_options)
-    metrics["cost"].update(training_cost(record))
-    metrics["run"] = {"family": cfg.family, "data": cfg.data.name, "seed": cfg.train.seed, "path": str(run)}
     out = Path(run) / "metrics.json"
+    if not group.is_main:
+        leave(group)
+        return None
+    metrics["cost"].update(training_cost(record))
+    metrics["cost"]["processes"] = float(group.world_size)  # samples_per_second is per process
+    metrics["run"] = {"family": cfg.family, "data": cfg.data.name, "seed": cfg.train.seed, "path": str(run)}
     atomic_write_json(out, json.loads(json.dumps(metrics, default=float)))
     log_class_coverage(Path(run), record["step"], metrics.get("mode_collapse", {}))
+    leave(group)
     return out
 
 

@@ -27,6 +27,7 @@ from genlab.evaluation.spaces import feature_spaces
 from genlab.evaluation.speed import CPU_PEAK_MEMORY_REASON, parameter_count, peak_memory_bytes, reset_peak_memory
 from genlab.metrics.interpolation import interpolation_smoothness
 from genlab.metrics.records import unavailable
+from genlab.train.distributed import current, shard_map
 
 
 def _labels(model, y: torch.Tensor | None, device: torch.device) -> dict:
@@ -38,9 +39,11 @@ def _likelihood(model, x: torch.Tensor, y: torch.Tensor | None, batch_size: int,
                 seed: int) -> dict:
     try:
         with torch.no_grad():
-            vals = [model.log_likelihood(x[i:i + batch_size].to(device), generator=batch_generator(device, seed, b),
-                                         **_labels(model, None if y is None else y[i:i + batch_size], device))
-                    .double().cpu() for b, i in enumerate(range(0, len(x), batch_size))]  # bits/dim per example
+            # bits/dim per example, batch b (its own generator) on rank b mod world under torchrun
+            vals = shard_map(lambda b: model.log_likelihood(
+                x[b * batch_size:(b + 1) * batch_size].to(device), generator=batch_generator(device, seed, b),
+                **_labels(model, None if y is None else y[b * batch_size:(b + 1) * batch_size], device))
+                .double().cpu(), math.ceil(len(x) / batch_size), current())
     except NotAvailable as e:
         return unavailable(str(e))
     v = torch.cat(vals)
@@ -96,21 +99,28 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     sample_options = dict(sample_options or {})
     if fingerprint is None:
         fingerprint = dataset_fingerprint(dataset)
-    spaces, missing = feature_spaces(dataset, fingerprint, device, progress, evaluator, dinov2)
+    # Under torchrun the ranks share the sampling and the likelihood bound (by per-image seed and per-batch
+    # generator: one process's numbers); rank 0 alone computes features and metrics, and the others return {}.
+    info = current()
+    if info.is_main:
+        spaces, missing = feature_spaces(dataset, fingerprint, device, progress, evaluator, dinov2)
     model.eval()
     reset_peak_memory(device)
     timing: dict = {}
     samples = generate(model, n_samples, seed, batch_size, timing=timing, **sample_options)
     throughput = timing["samples_per_second"]
     peak_bytes = peak_memory_bytes(device)
+    test, y = dataset.test, dataset.test_labels
+    n_lik = min(n_likelihood, len(test))
+    likelihood = _likelihood(model, test[:n_lik], None if y is None else y[:n_lik], batch_size, device, seed)
+    if not info.is_main:
+        return {}
     peak = float(peak_bytes) if peak_bytes is not None else unavailable(CPU_PEAK_MEMORY_REASON)
     samples = as_data(samples, dataset)
-    test = dataset.test
     try:
         nfe: float | dict = float(model.nfe(**sample_options))
     except NotAvailable as e:
         nfe = unavailable(str(e))
-    n_lik = min(n_likelihood, len(test))
     result = sample_sections(samples, dataset, spaces, fingerprint, seed, kid_subset_size, kid_subsets,
                              memorization_quantile)
     result["spaces_unavailable"] = missing
@@ -119,9 +129,8 @@ def evaluate(model, dataset: Dataset, *, n_samples: int, seed: int, batch_size: 
     ev_record = {"name": first.name, "sha256": first.sha256,
                  "test_accuracy": (unavailable(f"{first.name} is not a classifier") if acc is None else float(acc))}
     classifier = next((sp for sp in spaces if isinstance(sp, Evaluator)), None)
-    y = dataset.test_labels
     result.update({
-        "likelihood": _likelihood(model, test[:n_lik], None if y is None else y[:n_lik], batch_size, device, seed),
+        "likelihood": likelihood,
         "latent": _latent(model, classifier or first, test[:n_latent], None if y is None else y[:n_latent],
                           batch_size, device, interpolation_strips, interpolation_steps),
         "conditional": conditional_metrics(model, dataset, classifier, samples),

@@ -6,7 +6,7 @@ and costs from this registry only.
 """
 
 from genlab.errors import ConfigError
-from genlab.samplers import ddim, ddpm, dpm_solver, sde_dpm_solver
+from genlab.samplers import ddim, ddpm, dpm_solver, heun, sde_dpm_solver
 from genlab.samplers.base import Denoised, Denoiser, Sampler
 from genlab.samplers.ddim import sample_ddim
 from genlab.samplers.ddpm import sample_ddpm
@@ -19,6 +19,7 @@ REGISTERED = (
     ddim.SAMPLER,
     dpm_solver.SAMPLER,
     sde_dpm_solver.SAMPLER,
+    heun.SAMPLER,
 )
 SAMPLERS: dict[str, Sampler] = {s.name: s for s in REGISTERED}
 

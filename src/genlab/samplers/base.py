@@ -32,12 +32,13 @@ class Sampler:
     name: str
     fn: Callable[..., torch.Tensor]
     options: dict[str, object] = field(default_factory=dict)
-    evals_per_step: int = 1  # network evaluations per grid point (a Heun step would take 2)
+    evals_per_step: int = 1  # network evaluations per grid point (a Heun step takes 2)
     stochastic: bool = False
+    evals_saved: int = 0  # evaluations a grid saves (Heun's last step to sigma = 0 is a single Euler step)
 
     def nfe(self, steps: int) -> int:
         """Network evaluations of one sample on a grid of `steps` points."""
-        return self.evals_per_step * int(steps)
+        return self.evals_per_step * int(steps) - self.evals_saved
 
     def __call__(self, denoiser: Denoiser, x_T: torch.Tensor, timesteps, alpha_bar: torch.Tensor, *,
                  generator=None, callback=None, **options) -> torch.Tensor:

@@ -19,7 +19,7 @@ def write_config_file(run_dir: Path, cfg: RunConfig, info: DataInfo, budget: str
     """Write run_dir/config.json atomically."""
     atomic_write_json(Path(run_dir) / "config.json", {
         "format": CONFIG_FORMAT, "genlab_version": __version__, **cfg.to_json(), "data_info": info.to_json(),
-        "budget": budget})
+        "budget": budget, "effective_batch_size": cfg.train.batch_size * cfg.train.grad_accum})
 
 
 def read_config_file(run_dir: Path) -> RunConfig:

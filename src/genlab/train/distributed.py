@@ -55,3 +55,45 @@ def any_rank(flags: list[bool], info: DistInfo, device: torch.device) -> list[bo
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         dist.barrier()
+
+
+def current() -> DistInfo:
+    """The process group this process has joined (a single process when none)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return DistInfo()
+    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def join(device: torch.device) -> tuple[DistInfo, torch.device]:
+    """For a command run under torchrun (`genlab sample`, `genlab evaluate`): join the group, and on CUDA take the
+    local rank's GPU. Without torchrun: (single process, the device unchanged)."""
+    info = init_distributed(device.type)
+    if info.enabled and device.type == "cuda":
+        device = torch.device("cuda", info.local_rank)
+        torch.cuda.set_device(device)
+    return info, device
+
+
+def gather_ordered(mine: dict[int, object], n: int, info: DistInfo) -> list:
+    """Items 0..n-1 in order on every rank, each rank having computed the ones in `mine` (CPU tensors or plain
+    values; all_gather_object serialises them between processes only, never to disk)."""
+    if not info.enabled:
+        return [mine[i] for i in range(n)]
+    parts: list = [None] * info.world_size
+    dist.all_gather_object(parts, mine)
+    merged = {k: v for part in parts for k, v in part.items()}
+    return [merged[i] for i in range(n)]
+
+
+def shard_map(fn, n: int, info: DistInfo) -> list:
+    """[fn(i) for i in range(n)] with item i computed on rank i mod world_size, the results gathered in order on
+    every rank. Work keyed by i (per-image seeds, per-batch generators) thus gives one process's numbers exactly."""
+    return gather_ordered({i: fn(i) for i in range(info.rank, n, info.world_size)}, n, info)
+
+
+def leave(info: DistInfo) -> None:
+    """Leave the group together at the end of a command (a rank that exits while another still holds gloo's
+    sockets can abort it)."""
+    if info.enabled and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

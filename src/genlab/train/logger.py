@@ -1,4 +1,4 @@
-"""metrics.jsonl (one JSON object per logged step) and, when installed, TensorBoard."""
+"""metrics.jsonl (one JSON object per logged step), and the trackers the run asked for (train/trackers.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from pathlib import Path
 
 from genlab.errors import CheckpointError
 from genlab.fileio import atomic_write_text
+from genlab.train.trackers import open_trackers
 
 
 class MetricsLogger:
     """Appends scalars to run_dir/metrics.jsonl; on resume, drops lines past the resumed step (and a line torn
     by a kill) so the log reads as if the run had never stopped."""
 
-    def __init__(self, run_dir: Path, enabled: bool = True, truncate_after: int | None = None):
+    def __init__(self, run_dir: Path, enabled: bool = True, truncate_after: int | None = None,
+                 trackers: list[str] = (), config: dict | None = None):
         self.enabled = enabled
         self.path = Path(run_dir) / "metrics.jsonl"
-        self._tb = None
+        self._trackers = []
         if not enabled:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,24 +27,19 @@ class MetricsLogger:
             kept = "".join(line + "\n" for line in text.splitlines() if _step(line) <= truncate_after)
             if kept != text:
                 atomic_write_text(self.path, kept)  # a kill here keeps the old log
-        try:  # optional: TensorBoard only when the user has it
-            from torch.utils.tensorboard import SummaryWriter
-
-            self._tb = SummaryWriter(str(Path(run_dir) / "tensorboard"))
-        except ImportError:
-            self._tb = None
+        self._trackers = open_trackers(list(trackers), Path(run_dir), config or {})
 
     def log(self, step: int, scalars: dict[str, float]) -> None:
         if not self.enabled:
             return
         append_metrics(self.path.parent, step, scalars)
-        if self._tb is not None:
-            for k, v in scalars.items():
-                self._tb.add_scalar(k, v, step)
+        for tracker in self._trackers:
+            tracker.log(step, scalars)
 
     def close(self) -> None:
-        if self._tb is not None:
-            self._tb.close()
+        for tracker in self._trackers:
+            tracker.close()
+        self._trackers = []
 
 
 def append_metrics(run_dir: Path, step: int, scalars: dict[str, float]) -> None:

@@ -22,11 +22,15 @@ class BatchSchedule:
     together see exactly the batch a single process of B would see.
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int, dist: DistInfo):
-        if batch_size > n:
-            raise ConfigError(f"train.batch_size {batch_size} is larger than the training set ({n} examples)")
+    def __init__(self, n: int, batch_size: int, seed: int, dist: DistInfo, grad_accum: int = 1):
+        """`batch_size` is the micro-batch; a step draws grad_accum of them (the effective batch)."""
         if batch_size % dist.world_size:
             raise ConfigError(f"train.batch_size {batch_size} is not divisible by the {dist.world_size} processes")
+        batch_size *= grad_accum
+        if batch_size > n:
+            what = f" (x train.grad_accum {grad_accum})" if grad_accum > 1 else ""
+            raise ConfigError(f"train.batch_size {batch_size // grad_accum}{what} is larger than the training set "
+                              f"({n} examples)")
         self.n, self.batch_size, self.seed, self.dist = n, batch_size, seed, dist
         self.steps_per_epoch = n // batch_size
         self._epoch, self._perm = -1, None

@@ -3,7 +3,6 @@ checkpoints and logging. Families supply only their maths (see genlab.models.bas
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from genlab import __version__
 from genlab.config import RunConfig
 from genlab.data.dataset import Dataset
 from genlab.device import resolve_device
-from genlab.errors import CheckpointError, ConfigError, Stopped, TrainingDiverged
+from genlab.errors import CheckpointError, ConfigError, Stopped
 from genlab.models.base import TrainState
 from genlab.models.registry import build_model
 from genlab.train.artifacts import save_run_artifacts
@@ -32,11 +31,13 @@ from genlab.train.checkpoint import (
 )
 from genlab.train.config_file import write_config_file
 from genlab.train.diagnostics import collapsed, diagnosis_line, training_diagnostics
-from genlab.train.distributed import all_finite, any_rank, barrier, init_distributed
+from genlab.train.distributed import any_rank, barrier, init_distributed
 from genlab.train.ema import make_ema, update_ema
 from genlab.train.logger import MetricsLogger
 from genlab.train.preempt import CheckpointClock, StopSignal
 from genlab.train.schedule import BatchSchedule, step_seed
+from genlab.train.trackers import tracker_names
+from genlab.train.update import GroupUpdate
 
 __all__ = ["BatchSchedule", "TrainResult", "Trainer", "step_seed"]
 
@@ -95,7 +96,7 @@ class Trainer:
             self.net = DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=len(groups) > 1)
-        self.autocast = self.device.type == "cuda" and t.precision in ("auto", "bf16") or t.precision == "bf16"
+        self.update = GroupUpdate(self.net, t.precision, self.device, t.grad_accum, t.grad_clip, self.dist)
         self.train_x = data.train.to(self.device)
         # a conditional model gets each batch's labels, indexed like its images (so a resume sees the same ones)
         self.train_y = None
@@ -103,7 +104,7 @@ class Trainer:
             if data.train_labels is None:
                 raise ConfigError(f"--conditional needs data with class labels; '{data.name}' has none")
             self.train_y = data.train_labels.long().to(self.device)
-        self.batches = BatchSchedule(len(self.train_x), t.batch_size, t.seed, self.dist)
+        self.batches = BatchSchedule(len(self.train_x), t.batch_size, t.seed, self.dist, t.grad_accum)
         self.step, self.images_seen, self.elapsed = 0, 0, 0.0
         self.started_groups: dict[str, int] = {}  # group -> the step it first trained (its warm-up starts there)
         self.last_checkpoint: Path | None = None
@@ -114,7 +115,8 @@ class Trainer:
             self._resume()
         # a run resumed with its budget used up: its end-of-run files were written before its last checkpoint
         self.finished = self.budget.done(self.step, self.images_seen, self.elapsed)
-        self.logger = MetricsLogger(self.run_dir, enabled=self.dist.is_main, truncate_after=self.step)
+        self.logger = MetricsLogger(self.run_dir, enabled=self.dist.is_main, truncate_after=self.step,
+                                    trackers=tracker_names(t.trackers), config=cfg.to_json())
 
     # ---- checkpoints ---------------------------------------------------------------------------
     def _meta(self) -> dict:
@@ -122,8 +124,8 @@ class Trainer:
                 "elapsed_seconds": self.elapsed, "started_groups": self.started_groups, "log_window": self.running,
                 "rng": {"scheme": "torch.manual_seed(step_seed(seed, step, rank)) each iteration",
                         "seed": self.cfg.train.seed},
-                "world_size": self.dist.world_size, "versions": {"genlab": __version__, "torch": torch.__version__,
-                                                                 "python": platform.python_version()}}
+                "world_size": self.dist.world_size, **self.update.state_dict(),
+                "versions": {"genlab": __version__, "torch": torch.__version__, "python": platform.python_version()}}
 
     def save(self) -> None:
         if self.dist.is_main:
@@ -149,6 +151,7 @@ class Trainer:
             self.elapsed = float(record["elapsed_seconds"])
             self.started_groups = {str(k): int(v) for k, v in record["started_groups"].items()}
             self.running = {str(k): [float(x) for x in v] for k, v in record.get("log_window", {}).items()}
+            self.update.load_state_dict(record)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
             raise CheckpointError(f"{where.with_suffix('.json')}: malformed training state "
                                   f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
@@ -163,30 +166,6 @@ class Trainer:
         for g in self.optimizers[group].param_groups:
             g["lr"] = self.base_lr[group] * factor
         return factor
-
-    def _update(self, group: str, batch: torch.Tensor, labels: torch.Tensor | None,
-                state: TrainState) -> dict[str, float]:
-        opt = self.optimizers[group]
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            terms = self.net(group, batch, state, labels)
-        loss = terms["loss"]
-        # one device-to-host copy for all terms (a sync per term would stall CUDA every step)
-        values = dict(zip(terms, torch.stack([v.detach().float().reshape(()) for v in terms.values()]).tolist(),
-                          strict=True))
-        bad = [k for k, v in values.items() if not math.isfinite(v)]
-        if not all_finite(not bad, self.dist, self.device):
-            where = f"'{bad[0]}' = {values[bad[0]]}" if bad else "on another process"
-            kept = f"last good checkpoint: {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint yet"
-            raise TrainingDiverged(f"training diverged: loss {where} (group '{group}') at step {self.step}; "
-                                   f"stopped, {kept}")
-        loss.backward()
-        clip = self.cfg.train.grad_clip
-        if clip > 0:
-            params = [p for g in opt.param_groups for p in g["params"]]
-            values["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(params, clip))
-        opt.step()
-        return values
 
     def _state(self) -> TrainState:
         return TrainState(self.step, self.budget.progress(self.step, self.images_seen, self.elapsed))
@@ -263,11 +242,12 @@ class Trainer:
                     self.model.on_group_start(group, self.data, state)
                     self.started_groups[group] = self.step
                 lr_factor = self._set_lr(group)
-                for k, v in self._update(group, batch, labels, state).items():
+                values = self.update(group, self.optimizers[group], batch, labels, state, self.last_checkpoint)
+                for k, v in values.items():
                     self.running.setdefault(f"{group}/{k}" if group != "main" else k, []).append(v)
             update_ema(self.ema, self.model, t.ema_decay, self.step)
             self.step += 1
-            self.images_seen += t.batch_size
+            self.images_seen += t.batch_size * t.grad_accum
             now = time.perf_counter()
             self.elapsed += now - tick
             done = self.budget.done(self.step, self.images_seen, self.elapsed)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from genlab.data.dataset import DataInfo
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, NotAvailable
 from genlab.models.base import GenerativeModel, TrainState
+from genlab.models.diffusion import edm
 from genlab.models.diffusion.parameterization import PREDICTIONS, make_denoiser
 from genlab.models.diffusion.process import GaussianDiffusion
 from genlab.models.diffusion.schedule import Schedule
@@ -26,6 +27,10 @@ class DDPMConfig:
     """Hyperparameters of a DDPM; network knobs left None are chosen from the data shape."""
 
     T: int = 1000  # diffusion steps
+    # "ddpm" (Ho et al.: discrete t, the loss of `loss`/`prediction`) | "edm" (Karras et al. 2022: continuous sigma,
+    # preconditioned network, log-normal sigmas; edm.py). An EDM model samples with every sampler on the VP grid of
+    # `schedule` and has no discrete-time variational bound.
+    formulation: str = "ddpm"
     schedule: str = "linear"  # "linear" (Ho et al.) | "cosine" (Nichol & Dhariwal)
     prediction: str = "eps"  # "eps" | "x0" | "v"
     loss: str = (
@@ -33,6 +38,7 @@ class DDPMConfig:
     )
     variance: str = "fixed_small"  # reverse variance when not learned: "fixed_small" | "fixed_large"
     vlb_weight: float = 0.001  # lambda of the hybrid loss
+    min_snr_gamma: float = 0.0  # Min-SNR-gamma weighting of L_simple (Hang et al. 2023 use 5); 0 = off
     channels: int | None = None  # U-Net base channels
     channel_mults: tuple[int, ...] | None = None  # one per level; 2x downsampling between levels
     blocks_per_level: int | tuple[int, ...] | None = None  # one count, or one per level
@@ -98,11 +104,18 @@ class DDPM(GenerativeModel):
         variance = "learned_range" if learned else c.variance
         if variance not in ("fixed_small", "fixed_large", "learned_range"):
             raise ConfigError(f"unknown variance '{c.variance}' (choose fixed_small or fixed_large)")
+        if c.formulation not in ("ddpm", "edm"):
+            raise ConfigError(f"unknown formulation '{c.formulation}' (choose ddpm or edm)")
+        if c.formulation == "edm" and (c.loss != "simple" or c.prediction != "eps" or c.min_snr_gamma):
+            raise ConfigError("formulation edm has its own loss, target and weighting (Karras et al. eq. 8): leave "
+                              "model.loss, model.prediction and model.min_snr_gamma at their defaults")
+        if c.min_snr_gamma < 0:
+            raise ConfigError(f"model.min_snr_gamma must be >= 0 (0 = off), got {c.min_snr_gamma}")
         if not 0.0 <= c.label_dropout < 1.0:
             raise ConfigError(f"model.label_dropout must be in [0, 1), got {c.label_dropout}")
         k = info.num_classes if c.conditional else None
         self.process = GaussianDiffusion(
-            Schedule.named(c.schedule, c.T), c.prediction, variance, c.loss, c.vlb_weight
+            Schedule.named(c.schedule, c.T), c.prediction, variance, c.loss, c.vlb_weight, c.min_snr_gamma
         )
         if info.kind == "image":
             from genlab.nn.unet import UNet
@@ -138,6 +151,9 @@ class DDPM(GenerativeModel):
         if self.conditional:
             drop = torch.rand(batch.shape[0], device=batch.device) < self.config.label_dropout
             labels = torch.where(drop, torch.full_like(labels, self.info.num_classes), labels)
+        if self.config.formulation == "edm":  # Karras et al. eq. 8 at ln(sigma) ~ N(P_mean, P_std^2)
+            loss = edm.edm_loss(self._net(labels), batch, edm.training_sigmas(len(batch), batch.device), noise)
+            return {"loss": loss.mean()}
         terms = self.process.training_losses(self._net(labels), batch, t, noise, levels=self._levels())
         return {k: v.mean() for k, v in terms.items()}
 
@@ -166,6 +182,8 @@ class DDPM(GenerativeModel):
         model's is told `labels` [B] (None or -1: the null class) and guided with weight `guidance`."""
         clip = self.config.clip_x0 and self.info.kind == "image" if clip_x0 is None else clip_x0
         null = self.info.num_classes if self.conditional else None
+        if self.config.formulation == "edm":
+            return edm.make_edm_denoiser(self.net, self.process.alpha_bar, clip, labels, float(guidance), null)
         return make_denoiser(self.net, self.process.alpha_bar, self.config.prediction,
                              self.process.learned_variance, clip, labels, float(guidance), null)
 
@@ -252,6 +270,9 @@ class DDPM(GenerativeModel):
     ) -> dict[str, torch.Tensor]:
         """Per-step terms of the bound in bits/dim: 'terms' [B, T], 'prior' [B], 'total' [B] (see process). With
         the labels [B] of x, a conditional model's bound is on -log p(x|y); without, on -log p(x) (null class)."""
+        if self.config.formulation == "edm":
+            raise NotAvailable("the EDM formulation is trained in continuous sigma with no discrete-time decoder "
+                               "or per-step KLs: Ho et al.'s variational bound does not apply")
         return self.process.vlb_terms(self._net(labels), x, self._levels(), generator, t_subset)
 
     def log_likelihood(

@@ -17,6 +17,7 @@ from genlab.errors import ConfigError
 from genlab.maths.gaussian import normal_kl
 from genlab.maths.gaussian import normal_log_density as gaussian_log_density
 from genlab.models.diffusion.likelihood import discretized_gaussian_log_likelihood
+from genlab.models.diffusion.min_snr import min_snr_weight
 from genlab.models.diffusion.parameterization import OnDevice, gather, target_for, to_eps_x0
 from genlab.models.diffusion.schedule import Schedule
 
@@ -39,6 +40,7 @@ class GaussianDiffusion:
         variance: str = "fixed_small",
         loss: str = "simple",
         vlb_weight: float = 0.001,
+        min_snr_gamma: float = 0.0,
     ):
         if variance not in VARIANCES:
             raise ConfigError(f"unknown variance '{variance}' (choose from {', '.join(VARIANCES)})")
@@ -49,6 +51,7 @@ class GaussianDiffusion:
         self.variance = variance  # "fixed_small" | "fixed_large" | "learned_range"
         self.loss = loss
         self.vlb_weight = vlb_weight
+        self.min_snr_gamma = min_snr_gamma  # 0: L_simple unweighted; > 0: Min-SNR-gamma (min_snr.py)
         s = schedule
         # fixed_large: sigma_t^2 = beta_t, with the first entry set to beta_tilde_1 (improved-diffusion)
         large = s.betas.copy()
@@ -163,8 +166,12 @@ class GaussianDiffusion:
         pred = out.chunk(2, dim=1)[0] if self.learned_variance else out
         target = target_for(self.prediction, x0, noise, self.at("alpha_bar", t, x0))
         terms = {"mse": _mean_flat((target - pred) ** 2)}
+        simple = terms["mse"]
+        if self.min_snr_gamma > 0:
+            ab = self.at("alpha_bar", t, noise[:, :1].double()).reshape(-1)  # float64: SNR spans 1e-5..1e4
+            simple = min_snr_weight(ab, self.min_snr_gamma, self.prediction).to(simple.dtype) * terms["mse"]
         if self.loss == "simple":
-            terms["loss"] = terms["mse"]
+            terms["loss"] = simple
             return terms
         if self.loss == "hybrid":
             # Nichol & Dhariwal 2021 eq. 16: L_hybrid = L_simple + lambda L_vlb; L_vlb sees a frozen mean
@@ -176,7 +183,7 @@ class GaussianDiffusion:
             vb = self._vb_term(frozen, x0, x_t, t, levels)
             # L_vlb = sum_t L_t, estimated by T * L_t with t ~ U{0..T-1}
             terms["vlb"] = vb
-            terms["loss"] = terms["mse"] + self.vlb_weight * self.T * vb
+            terms["loss"] = simple + self.vlb_weight * self.T * vb
         else:
             terms["vlb"] = self._vb_term(out, x0, x_t, t, levels)
             terms["loss"] = self.T * terms["vlb"]
