@@ -39,10 +39,12 @@ from genlab.evaluation.knobs import knob_curve
 from genlab.evaluation.run import evaluate_run
 from genlab.evaluation.sample_metrics import splits
 from genlab.evaluation.spaces import feature_spaces
+from genlab.evaluation.uses_sweep import beta_sweep, ensure_uses
 from genlab.fileio import atomic_write_json, check_output_dir
 from genlab.models.registry import families_for
 from genlab.report.inputs import collect_inputs
 from genlab.report.results import build_results
+from genlab.report.uses import build_uses, collect_uses
 from genlab.report.write import write_report
 from genlab.runs import load_run
 from genlab.train.config_file import read_config_file
@@ -72,6 +74,10 @@ class CompareSpec:
     progress: bool = True
     dinov2: str | None = None  # a local DINOv2 model folder: FD-DINOv2 as a third feature space
     conditional: bool = False  # every family class-conditional, plus the fidelity-diversity knob curves
+    uses: bool = False  # issue 17: anomaly detection, compression (with the VAE's beta sweep), representations
+    uses_betas: tuple[float, ...] = (0.5, 1.0, 2.0)
+    uses_n: int = 500  # test images per measurement of the uses
+    ood: str | None = None  # a user-given out-of-distribution dataset
     devices: tuple[str, ...] | None = None  # train the runs in parallel, one process per device (--devices)
     distill: str | None = None  # a method: each diffusion family's distilled student too (genlab.distillation)
 
@@ -159,6 +165,9 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
         if seed == 0:
             line.set_postfix_str("seed 0: family extras (quality vs steps, edits, ELBO terms)")
             family_extras(ema, data, curve_space, ref, run_dir, spec.n_curve, spec.step_grid, spec.n_likelihood)
+        if spec.uses and seed == 0:
+            line.set_postfix_str("seed 0: uses (anomaly, compression, representations, bottleneck)")
+            ensure_uses(run_dir, data, device, ema, n=spec.uses_n, ood=spec.ood, data_dir=spec.data_dir)
         line.set_postfix_str(f"seed {seed}: evaluating")
         evaluate_run(run_dir, n_samples=spec.n_eval, seed=0, device=device, evaluator=evaluator, data=data,
                      progress=False, n_likelihood=spec.n_likelihood, n_latent=spec.n_latent, dinov2=spec.dinov2)
@@ -168,9 +177,20 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
         bar.close()
     if spec.distill:
         compare_students(spec, data, curve_space, evaluator, ref, stop)
+    if spec.uses:
+        run_uses(spec, data, stop)
     return write_compare_report(spec, data)
 
 
+def run_uses(spec: CompareSpec, data, stop: StopSignal | None = None) -> None:
+    """The uses of finished runs that lack them, and the VAE's beta sweep (image data, when vae is compared)."""
+    for f in spec.families:
+        ensure_uses(spec.out / "runs" / f"{f}-seed0", data, spec.device, n=spec.uses_n, ood=spec.ood,
+                    data_dir=spec.data_dir)
+    if "vae" in spec.families and spec.uses_betas:
+        beta_sweep(data, spec.out, spec.uses_betas, spec.sets, spec.budget_fields(),
+                   {"name": spec.data, **({"data_dir": spec.data_dir} if spec.data_dir else {})}, spec.device,
+                   n=spec.uses_n, stop=stop)
 def _run_dir(spec: CompareSpec, family: str, seed: int) -> Path:
     return spec.out / "runs" / f"{family}-seed{seed}"
 
@@ -253,6 +273,8 @@ def write_compare_report(spec: CompareSpec, data) -> dict[str, Path]:
                        f"{'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'CPU'}",
             "torch": torch.__version__}
     results = build_results(meta=meta, **inputs)
+    if spec.uses:
+        results["uses"] = build_uses(*collect_uses(spec.out, spec.families))
     paths = write_report(spec.out, results)
     record = {**spec.__dict__, "out": str(spec.out), "device": str(spec.device)}
     atomic_write_json(spec.out / "compare.json", {"spec": record})

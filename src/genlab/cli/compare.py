@@ -41,6 +41,12 @@ def add_parser(sub) -> None:
     c.add_argument("--conditional", action="store_true", help="train every family class-conditionally (data with "
                    "labels); the report adds class accuracy and fidelity against diversity as each family turns its "
                    "own knob (guidance, truncation, temperature)")
+    c.add_argument("--uses", action="store_true", help="also measure what each family is used for: anomaly "
+                   "detection, compression (with a VAE beta sweep sharing one family budget), representations, the "
+                   "bottleneck (issue 17); the report adds four sections")
+    c.add_argument("--uses-betas", default="0.5,1,2", help="betas of the VAE sweep (default 0.5,1,2; '' for none)")
+    c.add_argument("--uses-n", type=int, default=500, help="test images per measurement of the uses (default 500)")
+    c.add_argument("--ood", metavar="NAME|PATH", help="out-of-distribution dataset for --uses' anomaly detection")
     c.add_argument("--distill", nargs="?", const="consistency", choices=("consistency", "progressive"),
                    help="also distil each diffusion family (default method: consistency) on 25%% of its budget and "
                    "report the student at 1, 2 and 4 steps")
@@ -65,6 +71,17 @@ def parse_step_grid(text: str | None) -> dict[str, tuple[int, ...]] | None:
     return grid
 
 
+def parse_betas(text: str) -> tuple[float, ...]:
+    """'0.5,1,2' -> (0.5, 1.0, 2.0); each beta must be >= 0."""
+    try:
+        betas = tuple(float(b) for b in text.split(",") if b.strip())
+    except ValueError:
+        raise ConfigError(f"--uses-betas: cannot read '{text}' (expected e.g. 0.5,1,2)") from None
+    if any(b < 0 for b in betas):
+        raise ConfigError(f"--uses-betas: betas must be >= 0, got '{text}'")
+    return betas
+
+
 def cmd_compare(a: argparse.Namespace) -> int:
     from genlab.compare import CompareSpec, run_compare
     from genlab.train.preempt import stop_on_signals
@@ -74,6 +91,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if bad or families == ():
         raise ConfigError(f"--families: unknown {', '.join(bad) or '(none given)'} (choose from "
                           f"{', '.join(FAMILY_NAMES)})")
+    if a.uses_n < 2:
+        raise ConfigError("--uses-n must be at least 2")
     if a.seeds < 1:
         raise ConfigError("--seeds must be at least 1")
     if a.distill and a.conditional:
@@ -82,6 +101,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
                        a.n_eval, a.n_curve, a.n_likelihood, a.n_latent, a.set, parse_step_grid(a.step_grid),
                        not a.quiet, a.dinov2, a.conditional, distill=a.distill,
                        devices=tuple(d.strip() for d in a.devices.split(",") if d.strip()) if a.devices else None)
+    spec.uses, spec.uses_n, spec.ood, spec.uses_betas = a.uses, a.uses_n, a.ood, parse_betas(a.uses_betas)
     with stop_on_signals() as stop:
         try:
             paths = run_compare(spec, stop)

@@ -187,6 +187,11 @@ class LDM(GenerativeModel):
         return self._ae().posterior(x)[0] * self.scale_factor
 
     @torch.no_grad()
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, logvar) of the autoencoder's q(z|x) on the unscaled latent, each [B, *latent_shape]."""
+        return self._ae().posterior(x)
+
+    @torch.no_grad()
     def decode(self, u: torch.Tensor, labels=None) -> torch.Tensor:
         """Image D(u / s) in [-1, 1] from a scaled latent u."""
         return self._ae().decode(u / self.scale_factor).clamp(-1, 1)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 
 from genlab.report.schema import Curves, ElboView, FidelityDiversity, QualityVsSteps, QualityVsTime
+from genlab.report.uses_figure import CAPTION as RD_CAPTION
+from genlab.report.uses_figure import rate_distortion_png
 
 _LOG_KEYS = ("step", "time", "images_seen")
 
@@ -200,4 +202,5 @@ def all_figures(results: dict) -> dict[str, tuple[str, bytes]]:
                                "(diffusion: guidance w; GAN: truncation psi; VAE: temperature T)",
                                fidelity_diversity(results.get("fidelity_diversity", {}), fams)),
     }
+    made["rate_distortion"] = (RD_CAPTION, rate_distortion_png(results.get("uses"), _plt, _png))  # compare --uses
     return {k: (caption, png) for k, (caption, png) in made.items() if png is not None}

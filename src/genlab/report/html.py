@@ -8,6 +8,7 @@ from html import escape
 from genlab.report.catalogue import direction_symbol, fmt, hidden, metric
 from genlab.report.cells import cell_text
 from genlab.report.layout import FIGURE_TITLES, INTERVAL_NOTE, ORDER, flatten, grouped_images, meta_line
+from genlab.report.uses import uses_html
 
 # The Content-Security-Policy forbids every network fetch: only inline styles, inline script and data: images.
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -134,6 +135,7 @@ def render_html(results: dict, figures: dict[str, tuple[str, bytes]], image_data
             parts.append(f"<h2>{escape(heading)}</h2><div class='grid'>")
             parts += [_figure(image_data[(f, n)], f"{f}: {n}") for f, n, _ in items]
             parts.append("</div>")
+    parts.append(uses_html(results.get("uses"), figures.get("rate_distortion")))
     rows = flatten(results.get("protocol", {}))
     parts.append("<h2>Protocol manifest</h2>")
     parts.append("<table class='protocol'><tbody>" + "".join(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from genlab.report.catalogue import direction_symbol, fmt, hidden, metric
 from genlab.report.cells import cell_text
 from genlab.report.layout import FIGURE_TITLES, INTERVAL_NOTE, ORDER, flatten, grouped_images, meta_line
+from genlab.report.uses import uses_markdown
 
 
 def _md(text: str) -> str:
@@ -53,6 +54,7 @@ def render_markdown(results: dict, figure_files: dict[str, tuple[str, str]],
             heading, items = groups[key]
             out += ["", f"## {heading}", ""]
             out += [f"**{f}: {n}**\n\n![{_link(f'{f}: {n}')}]({image_files[(f, n)]})\n" for f, n, _ in items]
+    out += uses_markdown(results.get("uses"), figure_files.get("rate_distortion", (None, None))[1])
     rows = flatten(results.get("protocol", {}))
     out += ["", "## Protocol manifest", ""]
     out += (["| key | value |", "|---|---|"] + [f"| {_md(k)} | {_md(v)} |" for k, v in rows]
