@@ -202,16 +202,17 @@ class GaussianDiffusion:
         """Ho et al. eq. 5 term by term in bits/dim: 'terms' [B, T] (L_0..L_{T-1}), 'prior' [B] (L_T), 'total'
 
         All T terms are evaluated, vectorised over t in chunks of max_batch examples. With t_subset=K, L_0 and
-        one KL term drawn uniformly from each of K equal strata of t = 1..T-1 are evaluated ('terms' is NaN
-        elsewhere), and 'total' is the unbiased stratified estimate prior + L_0 + sum_k |stratum_k| L_{t_k}
-        (faster, noisier: most of the bound sits at small t).
+        one KL term drawn uniformly from each of K strata of t = 1..T-1 are evaluated ('terms' is NaN elsewhere),
+        and 'total' is the unbiased stratified estimate prior + L_0 + sum_k |stratum_k| L_{t_k}. The strata grow
+        geometrically (geometric_strata): most of the bound sits at small t, where the terms fall fastest, so the
+        first strata are single steps (exact) and only the flat tail is sampled.
         levels=None uses a continuous Gaussian decoder (a bound on a density rather than on discrete data).
         """
         B, T = x0.shape[0], self.T
         if t_subset is None or t_subset >= T - 1:
             ts, weight = torch.arange(T), torch.ones(T)
         else:
-            edges = torch.linspace(1, T, t_subset + 1).round().long()  # strata [edges[k], edges[k+1])
+            edges = geometric_strata(T, t_subset)  # strata [edges[k], edges[k+1])
             sizes = edges[1:] - edges[:-1]
             u = torch.rand(t_subset, generator=_cpu_gen(generator), dtype=torch.float64)
             picked = edges[:-1] + (u * sizes).long()
@@ -231,6 +232,19 @@ class GaussianDiffusion:
         evaluated = terms[:, ts.to(x0.device)]  # [B, len(ts)]
         total = prior + evaluated @ weight.to(evaluated)
         return {"terms": terms, "prior": prior, "total": total, "timesteps": ts}
+
+
+def geometric_strata(T: int, k: int) -> torch.Tensor:
+    """k + 1 edges from 1 to T of k strata of t = 1..T-1 whose sizes grow geometrically: each edge is the previous
+    one times (T / edge)^(1 / strata left), at least one step on. The per-step terms of the bound fall by orders of
+    magnitude over the first tens of steps (on digits 0.61 bits at t = 1, 0.03 at t = 20, 0.001 at t = 200), so
+    equal strata of 20 steps made a one-pick-per-stratum estimate swing between 1.7 and 7.5 bits/dim for a bound
+    of 3.4; with single-step strata at the head it is exact there."""
+    edges = [1]
+    for left in range(k, 0, -1):
+        e = edges[-1]
+        edges.append(min(T - (left - 1), max(e + 1, round(e * (T / e) ** (1 / left)))))
+    return torch.tensor(edges, dtype=torch.long)
 
 
 def _cpu_gen(generator: torch.Generator | None) -> torch.Generator | None:
