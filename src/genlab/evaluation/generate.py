@@ -79,8 +79,9 @@ def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 25
     cycle = label_cycle(model, labels)
     device = next(model.parameters()).device
     n_batches = math.ceil(n / batch_size)
+    info = distributed.current()
     bar = tqdm(total=n, desc=f"sampling {model.family}", unit="img",
-               disable=not progress or n_batches < 2 or not distributed.current().is_main)
+               disable=not progress or n_batches < 2 or not info.is_main)
 
     def one(b: int) -> torch.Tensor:
         start = b * batch_size
@@ -93,12 +94,11 @@ def generate(model: GenerativeModel, n: int, seed: int = 0, batch_size: int = 25
 
     # under torchrun each rank draws batches b = rank, rank + world, ... and every rank gets all n in order: the
     # per-image seeds make them the images one process would draw
-    info = distributed.current()
     mine = list(range(info.rank, n_batches, info.world_size))
     outs, seconds = timed_batches(lambda i: one(mine[i]), len(mine), device, warmup=1)
     bar.close()
     if timing is not None:  # this process's rate (under torchrun: per process)
-        timed = sum(len(o) for o in outs[1:]) if len(outs) > 1 else sum(len(o) for o in outs)
+        timed = sum(len(o) for o in (outs[1:] if len(outs) > 1 else outs))
         timing["samples_per_second"] = timed / max(seconds, 1e-9)
     return torch.cat(distributed.gather_ordered(dict(zip(mine, outs, strict=True)), n_batches, info))
 

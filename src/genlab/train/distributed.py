@@ -31,7 +31,7 @@ def init_distributed(device_kind: str) -> DistInfo:
         return DistInfo()
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device_kind == "cuda" else "gloo")
-    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+    return current()
 
 
 def all_finite(flag: bool, info: DistInfo, device: torch.device) -> bool:
@@ -65,8 +65,8 @@ def current() -> DistInfo:
 
 
 def join(device: torch.device) -> tuple[DistInfo, torch.device]:
-    """For a command run under torchrun (`genlab sample`, `genlab evaluate`): join the group, and on CUDA take the
-    local rank's GPU. Without torchrun: (single process, the device unchanged)."""
+    """For a process under torchrun (the trainer, `genlab sample`, `genlab evaluate`): join the group, and on CUDA
+    take the local rank's GPU. Without torchrun: (single process, the device unchanged)."""
     info = init_distributed(device.type)
     if info.enabled and device.type == "cuda":
         device = torch.device("cuda", info.local_rank)

@@ -31,7 +31,7 @@ from genlab.train.checkpoint import (
 )
 from genlab.train.config_file import write_config_file
 from genlab.train.diagnostics import collapsed, diagnosis_line, training_diagnostics
-from genlab.train.distributed import any_rank, barrier, init_distributed
+from genlab.train.distributed import any_rank, barrier, join
 from genlab.train.ema import make_ema, update_ema
 from genlab.train.logger import MetricsLogger
 from genlab.train.preempt import CheckpointClock, StopSignal
@@ -70,11 +70,7 @@ class Trainer:
         self.stop = stop or StopSignal()
         self.outer_bar, self.probes, self.probe_fn = bar, sorted(probes), probe_fn
         t = cfg.train
-        self.device = resolve_device(device or t.device)
-        self.dist = init_distributed(self.device.type)
-        if self.device.type == "cuda" and self.dist.enabled:
-            self.device = torch.device("cuda", self.dist.local_rank)
-            torch.cuda.set_device(self.device)
+        self.dist, self.device = join(resolve_device(device or t.device))
         self.progress = progress and self.dist.is_main
         self.budget = Budget.from_config(t)
         # Subnormal floats (e.g. a decoder's tiny early probabilities) slow CPU kernels 20-50x: flush them.
