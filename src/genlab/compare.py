@@ -129,7 +129,7 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
     for f in spec.families:  # fail fast on bad overrides, before any training
         run_config_of(spec, f, 0, data.info)
         for seed in range(spec.seeds):  # a re-run must not mix conditional and unconditional runs in one report
-            run_dir = spec.out / "runs" / f"{f}-seed{seed}"
+            run_dir = _run_dir(spec, f, seed)
             if (run_dir / "config.json").is_file() and \
                     bool(getattr(read_config_file(run_dir).model, "conditional", False)) != spec.conditional:
                 kind = "an unconditional" if spec.conditional else "a conditional"
@@ -185,7 +185,7 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
 def run_uses(spec: CompareSpec, data, stop: StopSignal | None = None) -> None:
     """The uses of finished runs that lack them, and the VAE's beta sweep (image data, when vae is compared)."""
     for f in spec.families:
-        ensure_uses(spec.out / "runs" / f"{f}-seed0", data, spec.device, n=spec.uses_n, ood=spec.ood,
+        ensure_uses(_run_dir(spec, f, 0), data, spec.device, n=spec.uses_n, ood=spec.ood,
                     data_dir=spec.data_dir)
     if "vae" in spec.families and spec.uses_betas:
         beta_sweep(data, spec.out, spec.uses_betas, spec.sets, spec.budget_fields(),
@@ -213,7 +213,7 @@ def train_in_parallel(spec: CompareSpec, jobs: list[tuple[str, int]], lines: dic
     ctx = multiprocessing.get_context("spawn")
     pending, running = list(jobs), {}  # running: device index -> (process, job)
     threads = max(1, torch.get_num_threads() // len(spec.devices))  # CPU workers share the cores
-    failed = []
+    failed, told = [], set()  # told: the workers already passed the signal
     while pending or running:
         for i, dev in enumerate(spec.devices):
             if i not in running and pending and not stop.requested:
@@ -225,8 +225,9 @@ def train_in_parallel(spec: CompareSpec, jobs: list[tuple[str, int]], lines: dic
         if stop.requested:
             pending.clear()
             for proc, _ in running.values():
-                if proc.is_alive():
+                if proc.is_alive() and proc.pid not in told:  # once: a second SIGTERM would stop it at once
                     os.kill(proc.pid, signal.SIGTERM)
+                    told.add(proc.pid)
         time.sleep(0.2)
         for i, (proc, job) in list(running.items()):
             if not proc.is_alive():
