@@ -29,6 +29,10 @@ BENCH = Path(__file__).resolve().parent
 # family -> trial name -> the --set values of the trial (empty: the defaults `genlab train FAMILY --data mnist` gives)
 TRIALS: dict[str, dict[str, list[str]]] = {"vae": {
     "default": [],
+    "upsample-nearest": ["model.upsample=nearest"],
+    "mixture-prior": ["model.prior=mixture"],
+    "mixture-prior-nearest": ["model.prior=mixture", "model.upsample=nearest"],
+    "normal-prior": ["model.prior=normal"],
     "gaussian-learned": ["model.likelihood=gaussian_learned"],
     "gaussian-0.5": ["model.likelihood=gaussian", "model.sigma=0.5"],
     "gaussian-0.25": ["model.likelihood=gaussian", "model.sigma=0.25"],

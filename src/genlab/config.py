@@ -213,6 +213,8 @@ def config_from_json(d: dict) -> RunConfig:
         own = {f.name for f in dataclasses.fields(model_cfg_cls)}
         model = dict(model)
         model["diffusion"] = {k: model.pop(k) for k in list(model) if k not in own}
+    if d["family"] == "vae" and isinstance(model, dict) and "upsample" not in model:
+        model = {**model, "upsample": "nearest"}  # VAE runs written before the sub-pixel decoder became the default
     return RunConfig(d["family"], update_dataclass(DataConfig(), d.get("data"), "data"),
                      update_dataclass(TrainConfig(), d.get("train"), "train"), update_dataclass(
                          model_cfg_cls(), model, "model"), coerce_value(d.get("defaults"), str | None, "defaults"))

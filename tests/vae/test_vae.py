@@ -7,10 +7,12 @@ import pytest
 import torch
 from torch.distributions import MultivariateNormal
 
+from genlab.config import config_from_json
 from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError
 from genlab.models.base import TrainState
 from genlab.models.vae import VAE, VAEConfig
+from genlab.nn.conv import subpixel_upsample
 
 
 def _linear_vae(d: int, q: int) -> VAE:
@@ -253,3 +255,30 @@ def test_28x28_default_is_the_measured_narrow_network_and_overrides_win():
     assert VAE(VAEConfig(), DataInfo("digits", "image", (1, 8, 8), 17)).latent_shape == (32,)
     with pytest.raises(ConfigError, match="latent_dim must be >= 1"):
         VAE(VAEConfig(latent_dim=0), info)
+
+
+def test_subpixel_upsampling_starts_as_conv_then_nearest_neighbour():
+    # ICNR (Aitken et al. 2017): with the four sub-pixel kernels equal, conv + PixelShuffle(2) is the conv's
+    # own output (channel c = kernel 4c) upsampled by nearest neighbour; F.interpolate is the independent truth.
+    torch.manual_seed(0)
+    up = subpixel_upsample(6, 3)
+    x = torch.randn(2, 6, 5, 7)
+    conv = up[0]
+    coarse = torch.nn.functional.conv2d(x, conv.weight[::4], conv.bias[::4], padding=1)
+    expected = torch.nn.functional.interpolate(coarse, scale_factor=2, mode="nearest")
+    torch.testing.assert_close(up(x), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_vae_decoder_upsampling_default_and_old_runs_keep_theirs():
+    info = DataInfo("mnist", "image", (1, 28, 28), 256)
+    shuffles = [m for m in VAE(VAEConfig(), info).decoder.modules() if isinstance(m, torch.nn.PixelShuffle)]
+    assert len(shuffles) == 2  # 7 -> 14 -> 28
+    nearest = VAE(VAEConfig(upsample="nearest"), info).decoder
+    assert not any(isinstance(m, torch.nn.PixelShuffle) for m in nearest.modules())
+    assert VAE(VAEConfig(), info).decoder(torch.zeros(3, 16)).shape == (3, 2, 28, 28)  # logistic: mu, log s
+    with pytest.raises(ConfigError, match="upsample must be one of"):
+        VAE(VAEConfig(upsample="bilinear"), info)
+    # a run saved before the option existed was built with nearest-neighbour upsampling: its weights still load
+    old = {"family": "vae", "model": {"latent_dim": 16}, "data": {"name": "mnist"}, "train": {}}
+    assert config_from_json(old).model.upsample == "nearest"
+    assert config_from_json({**old, "model": {"upsample": "subpixel"}}).model.upsample == "subpixel"

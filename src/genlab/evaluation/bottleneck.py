@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 
 from genlab.errors import ConfigError, NotAvailable
+from genlab.maths.gaussian import standard_normal_kl
 from genlab.metrics.active_units import active_units
 from genlab.metrics.rate_distortion import distortion, rate_distortion
 from genlab.metrics.records import unavailable
@@ -31,16 +32,20 @@ def _cat(parts: list) -> tuple[torch.Tensor, ...]:
 
 
 def code_of(model, x: torch.Tensor, device: torch.device, batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
-    """mu, logvar, the reconstruction from the posterior mean and from one posterior sample, on CPU."""
+    """mu, logvar, the reconstruction from the posterior mean and from one posterior sample, on CPU; 'kl': each
+    example's KL(q(z|x) || p(z)) in nats (a VAE's own prior: a one-sample estimate at that z for a mixture)."""
     g = torch.Generator().manual_seed(seed)
     parts = []
+    prior = getattr(model, "prior", None) if model.family == "vae" else None
     for i in range(0, len(x), batch):
         mu, logvar = posterior(model, x[i:i + batch].to(device))
         eps = torch.randn(mu.shape, generator=g).to(mu.device, mu.dtype)
         z = mu + (0.5 * logvar).exp() * eps  # Kingma & Welling 2014, eq. 10
-        parts.append([t.float().cpu() for t in (mu, logvar, decode_latent(model, mu), decode_latent(model, z))])
-    mu, logvar, x_mean, x_sample = _cat(parts)
-    return {"mu": mu, "logvar": logvar, "x_mean": x_mean, "x_sample": x_sample}
+        with torch.no_grad():
+            kl = prior.kl(mu, logvar, z) if prior is not None else standard_normal_kl(mu, logvar)
+        parts.append([t.float().cpu() for t in (mu, logvar, decode_latent(model, mu), decode_latent(model, z), kl)])
+    mu, logvar, x_mean, x_sample, kl = _cat(parts)
+    return {"mu": mu, "logvar": logvar, "x_mean": x_mean, "x_sample": x_sample, "kl": kl}
 
 
 def compression_point(model, x: torch.Tensor, device: torch.device, batch: int = 250) -> dict:
@@ -50,7 +55,7 @@ def compression_point(model, x: torch.Tensor, device: torch.device, batch: int =
         c = code_of(model, x, device, batch)
     except (NotAvailable, ConfigError) as e:
         return unavailable(str(e))
-    return {**rate_distortion(c["mu"], c["logvar"], x.float(), c["x_sample"]),
+    return {**rate_distortion(c["mu"], c["logvar"], x.float(), c["x_sample"], rate_nats=c["kl"]),
             "beta": getattr(model.config, "beta", None), "latent_dim": int(c["mu"][0].numel())}
 
 

@@ -1,11 +1,12 @@
 """Variational autoencoder (Kingma & Welling 2014) with beta weighting and an IWAE likelihood bound.
 
-q_phi(z|x) = N(mu, diag(exp(logvar))), p(z) = N(0, I), p_theta(x|z) one of decoder_likelihoods.
+q_phi(z|x) = N(mu, diag(exp(logvar))), p(z) N(0, I) or a learned Gaussian mixture (latent_prior.py), p_theta(x|z)
+one of decoder_likelihoods.
 Training minimises recon + beta_eff * KL; likelihoods are reported with the importance-weighted
 bound of Burda et al. 2016 on the discrete data (genlab.data.quantize).
 
 The conditional VAE (Sohn et al. 2015; model.conditional) gives the label to both networks, q_phi(z|x, y) and
-p_theta(x|z, y), with p(z|y) = N(0, I): its ELBO and IWAE bound are bounds on log p(x|y).
+p_theta(x|z, y), with p(z|y) = p(z): its ELBO and IWAE bound are bounds on log p(x|y).
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from dataclasses import dataclass
 
 import torch
 
-from genlab import rng
 from genlab.data.dataset import DataInfo
 from genlab.data.quantize import bits_per_dim, log_cell_volume, uniform_dequantize
 from genlab.errors import ConfigError
-from genlab.maths.gaussian import normal_log_density, standard_normal_kl, standard_normal_log_density, sum_per_example
+from genlab.maths.gaussian import normal_log_density, sum_per_example
 from genlab.maths.interpolation import interpolation_path
 from genlab.models.base import GenerativeModel, TrainState
 from genlab.models.decoder_likelihoods import make_likelihood, resolve_likelihood_name
-from genlab.nn.conv import ConvDecoder, ConvEncoder, latent_grid
+from genlab.models.latent_prior import PRIORS, make_prior
+from genlab.nn.conv import UPSAMPLING, ConvDecoder, ConvEncoder, latent_grid
 from genlab.nn.embeddings import class_vector
 from genlab.nn.mlp import mlp
 
@@ -43,6 +44,9 @@ class VAEConfig:
     kl_warmup_steps: int = 0  # linear KL annealing from 0 to beta over this many steps
     channels: int | None = None  # conv base width
     channel_mult: tuple[int, ...] | None = None  # widths per resolution; 2^(len-1) total downsampling
+    prior: str = "normal"  # p(z): normal (N(0, I)) | mixture (a learned mixture of K Gaussians; flat latents)
+    prior_components: int = 50  # K of the mixture prior
+    upsample: str = "subpixel"  # decoder upsampling: subpixel (Shi et al. 2016; 1.8x faster on CPU) | nearest
     spatial: bool = False  # spatial latent [z_channels, H/f, W/f] instead of a flat vector
     z_channels: int = 4  # channels of the spatial latent
     hidden: int = 256  # MLP width (points)
@@ -79,6 +83,12 @@ class VAE(GenerativeModel):
         for key in ("latent_dim", "channels"):
             if getattr(config, key) is not None and getattr(config, key) < 1:
                 raise ConfigError(f"vae: {key} must be >= 1, got {getattr(config, key)}")
+        if config.upsample not in UPSAMPLING:
+            raise ConfigError(f"vae: upsample must be one of {', '.join(UPSAMPLING)}, got '{config.upsample}'")
+        if config.prior not in PRIORS:
+            raise ConfigError(f"vae: prior must be one of {', '.join(PRIORS)}, got '{config.prior}'")
+        if config.prior == "mixture" and (config.spatial or config.prior_components < 1):
+            raise ConfigError("vae: the mixture prior needs a flat latent (spatial=false) and prior_components >= 1")
         if config.iwae_k < 1:
             raise ConfigError(f"vae: iwae_k must be >= 1, got {config.iwae_k}")
         name = resolve_likelihood_name(config.likelihood, info.kind, info.levels)
@@ -96,7 +106,7 @@ class VAE(GenerativeModel):
             net = dict(channels=config.channels or channels, channel_mult=mult, spatial=config.spatial)
             self.encoder = ConvEncoder(c + k, (h, w), latent_dim=self.latent_dim, z_channels=config.z_channels, **net)
             self.decoder = ConvDecoder(c * p, (h, w), latent_dim=self.latent_dim + k,
-                                       z_channels=config.z_channels + k, **net)
+                                       z_channels=config.z_channels + k, upsample=config.upsample, **net)
             if config.spatial:
                 self.latent_shape = (config.z_channels, *latent_grid(h, w, mult))
             else:
@@ -111,6 +121,7 @@ class VAE(GenerativeModel):
             self.latent_shape = (self.latent_dim,)
         else:
             raise ConfigError(f"vae: unsupported data kind '{info.kind}'")
+        self.prior = make_prior(config.prior, self.latent_shape, config.prior_components)
 
     # ---- pieces ------------------------------------------------------------------------------
     def _with_label(self, v: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -159,13 +170,14 @@ class VAE(GenerativeModel):
 
     def neg_elbo_parts(self, x: torch.Tensor, generator: torch.Generator | None = None,
                        labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(recon, kl) in nats per example [B]: recon = -E_q log P(x|z) (one z), kl = KL(q(z|x) || p(z)); for a
-        conditional VAE given y (Sohn et al. 2015, eq. 4): -E_q log P(x|z, y) and KL(q(z|x, y) || p(z|y))."""
+        """(recon, kl) in nats per example [B]: recon = -E_q log P(x|z) (one z), kl = KL(q(z|x) || p(z)) (closed
+        form for N(0, I), a one-sample estimate for the mixture prior); for a conditional VAE given y (Sohn et al.
+        2015, eq. 4): -E_q log P(x|z, y) and KL(q(z|x, y) || p(z|y))."""
         y, log_vol = self._target(x, generator)
         mu, logvar = self.posterior(x, labels)
         z = self.reparameterize(mu, logvar, generator)
         recon = -(self.likelihood.log_prob(self.decoder_params(z, labels), y) + log_vol)
-        return recon, standard_normal_kl(mu, logvar)
+        return recon, self.prior.kl(mu, logvar, z)
 
     # ---- training ----------------------------------------------------------------------------
     def forward(self, group: str, batch: torch.Tensor, state: TrainState,
@@ -187,7 +199,7 @@ class VAE(GenerativeModel):
         """IWAE bound L_K on log p(x) (conditional: log p(x|y)) in nats per example [B], on x as given.
 
         Burda et al. 2016, eq. 8: L_K = E[log (1/K) sum_k p(x, z_k) / q(z_k|x)], z_k ~ q(z|x) (with y given to
-        q, p(x|z) and p(z|y) = N(0, I) when conditional). A density for continuous likelihoods, log P of grid data
+        q, p(x|z) and p(z|y) = p(z) when conditional). A density for continuous likelihoods, log P of grid data
         for discrete ones.
         """
         k = k or self.config.iwae_k
@@ -202,7 +214,7 @@ class VAE(GenerativeModel):
             y_r = None if labels is None else labels.repeat(kc)
             z = self.reparameterize(mu_r, lv_r, generator)
             # log w = log p(x|z) + log p(z) - log q(z|x)
-            log_prior = sum_per_example(standard_normal_log_density(z))
+            log_prior = self.prior.log_prob(z)
             lw = (self.likelihood.log_prob(self.decoder_params(z, y_r), x_r) + log_prior
                   - sum_per_example(normal_log_density(z, mu_r, lv_r)))
             log_w.append(lw.reshape(kc, b))
@@ -244,12 +256,12 @@ class VAE(GenerativeModel):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0,
                decoder_sample: bool | None = None, labels=None) -> torch.Tensor:
-        """z ~ N(0, temperature^2 I), then the decoder mean, or x ~ p(x|z) if decoder_sample (points: yes); a
-        conditional VAE decodes with labels [n] (default: the even split, sample k of class k mod K)."""
+        """z ~ p(z) (its spread scaled by temperature), then the decoder mean, or x ~ p(x|z) if decoder_sample (points:
+        yes); a conditional VAE decodes with labels [n] (default: the even split, sample k of class k mod K)."""
         if decoder_sample is None:
             decoder_sample = self.info.kind == "points"
         y = self.sample_labels(n, labels)
-        z = temperature * rng.randn((n, *self.latent_shape), generator, self.device)
+        z = self.prior.sample(n, self.latent_shape, generator, self.device, temperature)
         if not decoder_sample:
             return self.decode(z, y)
         x = self.likelihood.sample(self.decoder_params(z, y), generator)
