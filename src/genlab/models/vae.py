@@ -246,7 +246,9 @@ class VAE(GenerativeModel):
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Decoder mean E[x|z] (conditional: E[x|z, y]) in data space, [B, *info.shape]."""
+        """The decoder's point estimate of x given z (conditional: z, y) in data space, [B, *info.shape]: the mean
+        E[x|z] for the Gaussian and Bernoulli likelihoods, the location mu (clamped to [-1, 1]: the median of the
+        censored distribution, sharper than its mean) for the discretized logistic."""
         x = self.likelihood.mean(self.decoder_params(z, labels))
         return x.clamp(-1, 1) if self.info.kind == "image" else x
 
