@@ -121,6 +121,10 @@ def build_config(family: str, model_cls: type, model_cfg_cls: type, *, file: dic
     """Defaults < the family's default_train < the per-kind profile `kind` < config file < --set < CLI flags."""
     data, train, model = DataConfig(), TrainConfig(), model_cfg_cls()
     train = update_dataclass(train, dict(getattr(model_cls, "default_train", {})), "train")
+    if kind and hasattr(model_cls, "profile_yields"):  # a profile value a higher layer's choice makes inapplicable
+        upper = {k: v for layer in (file, sets, cli) for k, v in (layer or {}).get("model", {}).items()}
+        drop = set(model_cls.profile_yields(upper))
+        kind = {**kind, "model": {k: v for k, v in kind.get("model", {}).items() if k not in drop}}
     for layer in (kind or {}, file or {}, sets or {}, cli or {}):
         data = update_dataclass(data, layer.get("data", {}), "data")
         train = update_dataclass(train, layer.get("train", {}), "train")

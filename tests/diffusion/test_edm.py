@@ -4,10 +4,10 @@ import math
 
 import pytest
 import torch
-from gaussian_truth import optimal_denoiser
+from gaussian_truth import expected_bound_terms, optimal_denoiser
 
 from genlab.data.dataset import DataInfo
-from genlab.errors import ConfigError, NotAvailable
+from genlab.errors import ConfigError
 from genlab.models.diffusion import edm
 from genlab.models.diffusion.model import DDPM, DDPMConfig
 from genlab.models.diffusion.schedule import Schedule
@@ -122,7 +122,7 @@ def test_heun_is_second_order_and_churn_adds_noise_only_when_asked():
 POINTS = DataInfo("ring8", "points", (2,), None)
 
 
-def test_an_edm_ddpm_trains_samples_with_every_sampler_and_has_no_bound():
+def test_an_edm_ddpm_trains_and_samples_with_every_sampler():
     torch.manual_seed(0)
     model = DDPM(DDPMConfig(formulation="edm"), POINTS)
     from genlab.models.base import TrainState
@@ -133,8 +133,40 @@ def test_an_edm_ddpm_trains_samples_with_every_sampler_and_has_no_bound():
     for name in SAMPLERS:
         x = model.sample(16, generator=torch.Generator().manual_seed(0), sampler=name, steps=8)
         assert x.shape == (16, 2) and torch.isfinite(x).all(), name
-    with pytest.raises(NotAvailable, match="EDM"):
-        model.log_likelihood(torch.randn(4, 2))
+
+
+class _OptimalF(torch.nn.Module):
+    """The F whose preconditioned D(x; sigma) is the posterior mean of N(mu, s^2) data (eq. 7 solved for F)."""
+
+    def __init__(self, mu: float, s: float):
+        super().__init__()
+        self.mu, self.s = mu, s
+
+    def forward(self, x_in, c_noise):
+        sigma = _sigma_from_c_noise(c_noise).reshape(-1, 1).to(x_in)
+        c_skip, c_out, c_in, _ = edm.preconditioning(sigma)
+        x = x_in / c_in
+        return (self.mu + self.s**2 / (self.s**2 + sigma**2) * (x - self.mu) - c_skip * x) / c_out
+
+
+def test_the_bound_of_an_optimal_edm_model_is_the_closed_form_bound_of_gaussian_data():
+    """An EDM model's bound is Ho et al.'s eq. 5 for the chain its VP-grid denoiser defines: with the optimal F of
+    N(mu, s^2) data it equals the closed-form expected bound of the exact denoiser (gaussian_truth), which lies
+    above the data's true entropy."""
+    mu, s, n = 0.3, 0.4, 2048
+    model = DDPM(DDPMConfig(formulation="edm"), DataInfo("line", "points", (1,), None)).double()
+    model.net = _OptimalF(mu, s)
+    g = torch.Generator().manual_seed(6)
+    x0 = mu + s * torch.randn(n, 1, generator=g, dtype=torch.float64)
+    truth = expected_bound_terms(model.process.schedule, mu, s, model.process.variance).sum().item()  # nats
+    nll = 0.5 * math.log(2 * math.pi * s * s) + (x0[:, 0] - mu) ** 2 / (2 * s * s)
+    est = model.log_likelihood(x0, g) * math.log(2)
+    se = (est - nll).std().item() / math.sqrt(n)
+    assert truth > 0.5 * math.log(2 * math.pi * math.e * s * s)
+    assert abs(est.mean().item() - truth) < 4 * se + 0.01, (est.mean().item(), truth, se)
+    with pytest.raises(AssertionError):  # fails when the bound ignores the preconditioning (F read as eps)
+        raw = model.process.vlb_terms(lambda x, t: model.net(x, t.to(x)), x0, None, g)["total"] * math.log(2)
+        assert abs(raw.mean().item() - truth) < 4 * se + 0.01
 
 
 @pytest.mark.parametrize("option", [{"loss": "hybrid"}, {"prediction": "v"}, {"min_snr_gamma": 5.0},

@@ -74,3 +74,18 @@ def test_the_readme_prints_the_table():
     assert section, "README.md needs a section '### Defaults per kind of data'"
     assert defaults_markdown() in section.group(1), "README's table differs from models/defaults.py: paste " \
         "the output of `python -c 'from genlab.models.defaults import defaults_markdown; print(defaults_markdown())'`"
+
+
+def test_a_profile_value_yields_to_a_formulation_it_does_not_apply_to():
+    """The image profile's v-prediction (issue 21) is a default of the DDPM formulation: `--set
+    model.formulation=edm` (with its own target and weighting) must still work, and an explicit target must not."""
+    assert run_config("ddpm", data_info=DIGITS).model.prediction == "v"
+    edm = run_config("ddpm", sets=["model.formulation=edm"], data_info=DIGITS)
+    assert (edm.model.formulation, edm.model.prediction) == ("edm", "eps")
+    assert run_config("ddpm", file={"model": {"formulation": "edm"}}, data_info=CIFAR).model.prediction == "eps"
+    from genlab.models.diffusion.model import DDPM
+
+    DDPM(edm.model, DIGITS)
+    explicit = run_config("ddpm", sets=["model.formulation=edm", "model.prediction=v"], data_info=DIGITS)
+    with pytest.raises(ConfigError, match="edm"):
+        DDPM(explicit.model, DIGITS)
