@@ -2,8 +2,8 @@
 
 Image k of seed s is drawn from its own random stream (rng.image_seeds(s, k, 1)), so it is the same image
 whatever the batch size or the number of images asked for (EDM's per-seed generation): bit for bit at one batch
-size, up to float rounding across batch sizes (oneDNN chooses its CPU convolution kernels by batch size). Labels are keyed per
-image too: image k of a conditional model has label labels[k mod len(labels)] (by default k mod K, an even
+size, up to float rounding across batch sizes (oneDNN chooses its CPU convolution kernels by batch size). Labels
+are keyed per image too: image k of a conditional model has label labels[k mod len(labels)] (by default k mod K, an even
 split), so image k with label y_k is the same image in any batch.
 """
 

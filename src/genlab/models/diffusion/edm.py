@@ -89,3 +89,18 @@ def make_edm_denoiser(net: Callable[..., torch.Tensor], alpha_bar: torch.Tensor,
         return Denoised(eps, x0)
 
     return denoise
+
+
+def vp_eps_net(net: Callable[..., torch.Tensor], alpha_bar: torch.Tensor, labels: torch.Tensor | None = None,
+               null_label: int | None = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """An EDM network as the eps-predictor (x_t, t) -> eps of its VP-grid denoiser (make_edm_denoiser, unclipped):
+    eps = (x - D(x; sigma_t)) / sigma_t with x = x_t / sqrt(ab_t). Every sampler runs the chain this defines, the
+    T-step ancestral one included, so Ho et al.'s bound (eq. 5) on it is the bound of the model the samplers draw
+    from, as it is for a DDPM trained on the simple loss. `labels` [B] are repeated for the bound's t-major
+    batches of whole repeats of x."""
+
+    def eps(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        y = labels if labels is None or len(labels) == len(x_t) else labels.repeat(len(x_t) // len(labels))
+        return make_edm_denoiser(net, alpha_bar, False, y, 0.0, null_label)(x_t, t).eps
+
+    return eps

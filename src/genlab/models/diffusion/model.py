@@ -277,21 +277,10 @@ class DDPM(GenerativeModel):
         """Per-step terms of the bound in bits/dim: 'terms' [B, T], 'prior' [B], 'total' [B] (see process). With
         the labels [B] of x, a conditional model's bound is on -log p(x|y); without, on -log p(x) (null class)."""
         if self.config.formulation == "edm":
-            return self.process.vlb_terms(self._edm_eps_net(labels), x, self._levels(), generator, t_subset)
+            null = self.info.num_classes if self.conditional else None
+            eps_net = edm.vp_eps_net(self.net, self.process.alpha_bar, labels, null)
+            return self.process.vlb_terms(eps_net, x, self._levels(), generator, t_subset)
         return self.process.vlb_terms(self._net(labels), x, self._levels(), generator, t_subset)
-
-    def _edm_eps_net(self, labels: torch.Tensor | None):
-        """An EDM network as the eps-predictor of its VP-grid denoiser, eps = (x - D(x; sigma_t)) / sigma_t with
-        x = x_t / sqrt(ab_t) (edm.make_edm_denoiser, unclipped). Every sampler runs the chain this defines, the
-        1000-step ancestral one included, so Ho et al.'s bound (eq. 5) is the bound of that chain, as it is for a
-        DDPM trained on the simple loss: a bound on -log p of the model the samplers draw from."""
-        null = self.info.num_classes if self.conditional else None
-
-        def eps(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            y = labels if labels is None or len(labels) == len(x_t) else labels.repeat(len(x_t) // len(labels))
-            return edm.make_edm_denoiser(self.net, self.process.alpha_bar, False, y, 0.0, null)(x_t, t).eps
-
-        return eps
 
     def log_likelihood(
         self, x: torch.Tensor, generator: torch.Generator | None = None, t_subset: int | None = None,
