@@ -82,7 +82,8 @@ class UNet(nn.Module):
     gives 16x (4x per level down) more parameters per FLOP than the one two levels above it.
 
     In training mode the activations run in the channels-last memory format: oneDNN's NHWC convolutions train
-    these narrow layers about 1.3x faster on CPU (benchmark 2, results/throughput.md). In eval mode (sampling,
+    these narrow layers faster on CPU (benchmark 2 measured 1.3x with the weights converted too; with only the
+    activations, as here, issue 21's 600 s runs made 494-519 steps against 472). In eval mode (sampling,
     evaluation) they stay NCHW: the NHWC kernels sum in another order, so samples would change in their last bits
     (benchmark 8 measures both), and a run's samples for a seed are kept exactly as they were. The weights stay in
     the default format either way, so checkpoints and the EMA are unaffected; the output is contiguous.
