@@ -51,6 +51,10 @@ TRIALS: dict[str, dict[str, list[str]]] = {"vae": {
     "cosine": ["model.schedule=cosine"],
     "ema-0.9995": ["train.ema_decay=0.9995"],
     "lr-2e-3": ["train.lr=2e-3"],
+    "cosine-lr": ["train.lr_schedule=cosine"],
+    "cosine-lr-2e-3": ["train.lr_schedule=cosine", "train.lr=2e-3"],
+    "linear-lr-2e-3": ["train.lr_schedule=linear", "train.lr=2e-3"],
+    "cosine-lr-2e-3-warmup-20": ["train.lr_schedule=cosine", "train.lr=2e-3", "train.warmup_steps=20"],
 }}
 
 

@@ -21,6 +21,7 @@ from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError
 from genlab.models.defaults import profile
 from genlab.models.registry import FAMILY_NAMES, get_family
+from genlab.train.lr_schedule import LR_SCHEDULES
 
 __all__ = ["DataConfig", "RunConfig", "TrainConfig", "build_config", "coerce_value", "config_from_json", "parse_set",
            "run_config", "update_dataclass"]
@@ -38,6 +39,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
     warmup_steps: int = 100  # linear learning-rate warm-up
+    lr_schedule: str = "constant"  # constant | cosine | linear: decay to 0 over the budget (train/lr_schedule.py)
     grad_clip: float = 1.0  # max global grad norm per optimizer group; 0 = off
     ema_decay: float = 0.999
     seed: int = 0
@@ -192,6 +194,8 @@ def validate(cfg: RunConfig) -> None:
     if t.checkpoint_minutes < 0 or t.checkpoint_every < 0:
         raise ConfigError("train.checkpoint_every and train.checkpoint_minutes: must be >= 0 (0 = off)")
     tracker_names(t.trackers)
+    if t.lr_schedule not in LR_SCHEDULES:
+        raise ConfigError(f"train.lr_schedule: choose {', '.join(LR_SCHEDULES)}, got '{t.lr_schedule}'")
     if t.precision not in ("auto", "fp32", "bf16", "fp16"):
         raise ConfigError(f"train.precision: choose auto, fp32, bf16 or fp16, got '{t.precision}'")
     for f in dataclasses.fields(cfg.model) if dataclasses.is_dataclass(cfg.model) else ():

@@ -90,6 +90,11 @@ class GenerativeModel(nn.Module):
         """Groups to update this iteration, in order (e.g. ['disc', 'disc', 'gen'])."""
         return ["main"]
 
+    def group_span(self, group: str) -> tuple[float, float]:
+        """The share of the training budget (start, end) in which `group` trains: the learning-rate schedule
+        decays over it (latent diffusion's autoencoder stage ends before the budget does)."""
+        return 0.0, 1.0
+
     def forward(self, group: str, batch: torch.Tensor, state: TrainState,
                 labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Loss terms for one update of `group`; 'loss' (scalar) is backpropagated, the rest are logged. `labels`

@@ -124,6 +124,10 @@ class LDM(GenerativeModel):
     def plan(self, state: TrainState) -> list[str]:
         return ["autoencoder"] if state.progress < self.config.stage1_fraction else ["diffusion"]
 
+    def group_span(self, group: str) -> tuple[float, float]:
+        f = self.config.stage1_fraction
+        return (0.0, f) if group == "autoencoder" else (f, 1.0)
+
     @torch.no_grad()
     def on_group_start(self, group: str, data: Dataset, state: TrainState) -> None:
         """Entering stage 2: freeze the autoencoder; on up to `scale_images` training images set the scale

@@ -52,6 +52,15 @@ def any_rank(flags: list[bool], info: DistInfo, device: torch.device) -> list[bo
     return [v > 0 for v in t.tolist()]
 
 
+def rank_max(value: float, info: DistInfo, device: torch.device) -> float:
+    """The largest of the ranks' values (one all_reduce MAX)."""
+    if not info.enabled:
+        return value
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return float(t.item())
+
+
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         dist.barrier()

@@ -31,9 +31,10 @@ from genlab.train.checkpoint import (
 )
 from genlab.train.config_file import write_config_file
 from genlab.train.diagnostics import collapsed, diagnosis_line, training_diagnostics
-from genlab.train.distributed import any_rank, barrier, join
+from genlab.train.distributed import any_rank, barrier, join, rank_max
 from genlab.train.ema import make_ema, update_ema
 from genlab.train.logger import MetricsLogger
+from genlab.train.lr_schedule import lr_factor
 from genlab.train.preempt import CheckpointClock, StopSignal
 from genlab.train.schedule import BatchSchedule, step_seed
 from genlab.train.trackers import tracker_names
@@ -156,9 +157,12 @@ class Trainer:
     # ---- the loop --------------------------------------------------------------------------------
     def _set_lr(self, group: str) -> float:
         """Linear warm-up counted from the group's first step (a later stage, e.g. latent diffusion's second,
-        warms up its fresh optimizer too)."""
-        warm = self.cfg.train.warmup_steps
+        warms up its fresh optimizer too), times the schedule's decay over the group's share of the budget."""
+        t = self.cfg.train
+        warm = t.warmup_steps
         factor = min(1.0, (self.step - self.started_groups[group] + 1) / warm) if warm > 0 else 1.0
+        progress = self.budget.progress(self.step, self.images_seen, self.elapsed)
+        factor *= lr_factor(t.lr_schedule, progress, self.model.group_span(group))
         for g in self.optimizers[group].param_groups:
             g["lr"] = self.base_lr[group] * factor
         return factor
@@ -246,6 +250,8 @@ class Trainer:
             self.images_seen += t.batch_size * t.grad_accum
             now = time.perf_counter()
             self.elapsed += now - tick
+            if self.budget.kind == "seconds":  # ranks' clocks differ: all take the slowest's, so they stop at
+                self.elapsed = rank_max(self.elapsed, self.dist, self.device)  # one step and share the lr
             done = self.budget.done(self.step, self.images_seen, self.elapsed)
             bar.update(round(self.budget.used(self.step, self.images_seen, self.elapsed)) - bar.n)
             if self.step % t.log_every == 0 or done:

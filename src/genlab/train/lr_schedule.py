@@ -1,0 +1,29 @@
+"""Learning-rate schedules over a share of the training budget, as a factor on the base learning rate.
+
+A run with a budget (steps, images or seconds) knows its progress p in [0, 1] before each step, so it can
+anneal to zero exactly when the budget ends, as short runs want: the last steps take small moves that
+the EMA then averages (issue 21 measures each on MNIST, benchmarks/results/ddpm_trials_*.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+LR_SCHEDULES = ("constant", "cosine", "linear")
+
+
+def lr_factor(schedule: str, progress: float, span: tuple[float, float] = (0.0, 1.0)) -> float:
+    """The decay factor at budget progress `progress` for a group that trains over `span` = (start, end).
+
+    constant: 1.  cosine (SGDR, Loshchilov & Hutter 2017, without restarts): (1 + cos(pi f)) / 2.
+    linear: 1 - f.  Here f = (progress - start) / (end - start), clipped to [0, 1].
+    """
+    start, end = span
+    f = min(1.0, max(0.0, (progress - start) / (end - start))) if end > start else 1.0
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * f))
+    if schedule == "linear":
+        return 1.0 - f
+    raise ValueError(f"unknown learning-rate schedule '{schedule}' (choose {', '.join(LR_SCHEDULES)})")
