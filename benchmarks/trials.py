@@ -55,6 +55,8 @@ TRIALS: dict[str, dict[str, list[str]]] = {"vae": {
     "cosine-lr-2e-3": ["train.lr_schedule=cosine", "train.lr=2e-3"],
     "linear-lr-2e-3": ["train.lr_schedule=linear", "train.lr=2e-3"],
     "cosine-lr-2e-3-warmup-20": ["train.lr_schedule=cosine", "train.lr=2e-3", "train.warmup_steps=20"],
+    "warmup-20": ["train.warmup_steps=20"],
+    "lr-2e-3-warmup-20": ["train.lr=2e-3", "train.warmup_steps=20"],
 }}
 
 

@@ -21,7 +21,6 @@ from genlab.data.dataset import DataInfo
 from genlab.errors import ConfigError
 from genlab.models.defaults import profile
 from genlab.models.registry import FAMILY_NAMES, get_family
-from genlab.train.lr_schedule import LR_SCHEDULES
 
 __all__ = ["DataConfig", "RunConfig", "TrainConfig", "build_config", "coerce_value", "config_from_json", "parse_set",
            "run_config", "update_dataclass"]
@@ -55,6 +54,7 @@ class TrainConfig:
     trackers: str = ""  # beside metrics.jsonl: "tensorboard", "wandb" or both, comma-separated (--log)
 
 
+LR_SCHEDULES = ("constant", "cosine", "linear")  # train/lr_schedule.py computes them
 DEFAULT_STEPS = 2000
 DEFAULT_COMPARE_BUDGET = "70s"  # per family: four families, evaluation included, stay within 10 minutes on 2 cores
 

@@ -2,6 +2,7 @@
 family and writes this process's final weights to OUT/rank<R>.safetensors.
 
 Arguments: OUT one|two [key=value ...]: integer train options (steps, batch_size, grad_accum, checkpoint_every),
+budget=<duration> (instead of steps) and lr_schedule=<name>,
 noise=<float> for the toy's input noise, resume=1 to resume OUT/run, kill_at=<step> to SIGKILL rank 1 during that
 step (a preempted node: torchrun then takes the other rank down)."""
 
@@ -25,7 +26,9 @@ opts = dict(a.split("=", 1) for a in sys.argv[3:])
 noise = float(opts.pop("noise", 0.0))
 resume = opts.pop("resume", "0") == "1"
 kill_at = int(opts.pop("kill_at", -1))
-train = {"steps": 8, "batch_size": 16, "checkpoint_every": 0, **{k: int(v) for k, v in opts.items()}}
+text = {k: opts.pop(k) for k in ("budget", "lr_schedule") if k in opts}
+train = {"batch_size": 16, "checkpoint_every": 0, **({} if "budget" in text else {"steps": 8}), **text,
+         **{k: int(v) for k, v in opts.items()}}
 rank = int(os.environ.get("RANK", "0"))
 real_update_ema = trainer_module.update_ema
 
@@ -41,6 +44,7 @@ cfg = toy_config(**train, model={"noise": noise, "two_groups": two_groups})
 trainer = Trainer(cfg, toy_dataset(), out / "run", progress=False, device="cpu", resume=resume)
 trainer.fit()
 save_file({k: v.contiguous() for k, v in trainer.model.state_dict().items()}, str(out / f"rank{rank}.safetensors"))
+(out / f"steps-rank{rank}.txt").write_text(str(trainer.step))
 # leave the process group together (a rank exiting while the other still holds gloo's sockets can abort)
 if torch.distributed.is_initialized():
     torch.distributed.barrier()

@@ -49,6 +49,16 @@ def test_two_gloo_processes_match_one_process_on_the_combined_batch(tmp_path, gr
     assert (tmp_path / "ddp" / "run" / "checkpoints" / "latest.json").is_file()  # rank 0 saved
 
 
+def test_ranks_on_a_time_budget_stop_at_one_step_with_one_learning_rate(tmp_path):
+    # each rank's clock reads differently; the ranks share the slowest's, so the lr schedule (a function of the
+    # elapsed time) and the stopping step agree, and the weights stay identical
+    _torchrun(tmp_path, "one", "budget=3s", "lr_schedule=linear", "warmup_steps=0")
+    steps = {(tmp_path / f"steps-rank{r}.txt").read_text() for r in (0, 1)}
+    assert len(steps) == 1 and int(steps.pop()) > 5
+    r0, r1 = load_file(tmp_path / "rank0.safetensors"), load_file(tmp_path / "rank1.safetensors")
+    assert all(torch.equal(r0[k], r1[k]) for k in r0)
+
+
 def test_a_signal_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
     _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={_free_port()}",
           "--master_addr=127.0.0.1", str(WORKER.with_name("ddp_stop_worker.py")), str(tmp_path)])

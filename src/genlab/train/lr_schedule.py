@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-LR_SCHEDULES = ("constant", "cosine", "linear")
+from genlab.config import LR_SCHEDULES
 
 
 def lr_factor(schedule: str, progress: float, span: tuple[float, float] = (0.0, 1.0)) -> float:
