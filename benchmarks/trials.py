@@ -74,7 +74,8 @@ def run_trial(family: str, name: str, sets: list[str], budget: str, seed: int, e
     if keep and done:
         return done[-1]
     cmd = [sys.executable, "-m", "genlab.cli", "train", family, "--data", "mnist", "--data-dir", str(MNIST_DIR),
-           "--budget", budget, "--seed", str(seed), "--out", str(out), "--quiet", "--device", "cpu"]
+           *(["--steps", budget[:-5]] if budget.endswith("steps") else ["--budget", budget]),
+           "--seed", str(seed), "--out", str(out), "--quiet", "--device", "cpu"]
     for s in sets + extra:
         cmd += ["--set", s]
     subprocess.run(cmd, check=True)
@@ -95,7 +96,8 @@ def peers(out: Path, family: str) -> dict[str, dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--family", choices=sorted(TRIALS), default="vae")
-    ap.add_argument("--budget", default="600s")
+    ap.add_argument("--budget", default="600s", help="wall clock (600s, 10m) or a step count (300steps): equal "
+                    "steps compare settings per step on a machine whose speed drifts")
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--trials", help="comma-separated trial names (default: every trial of the family)")
