@@ -43,22 +43,18 @@ def all_finite(flag: bool, info: DistInfo, device: torch.device) -> bool:
     return bool(t.item() > 0)
 
 
+def rank_max(values: list[float], info: DistInfo, device: torch.device) -> list[float]:
+    """Each value's largest over the ranks (one all_reduce MAX)."""
+    if not info.enabled:
+        return list(values)
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return t.tolist()
+
+
 def any_rank(flags: list[bool], info: DistInfo, device: torch.device) -> list[bool]:
-    """Each flag true if it is true on any rank (one all_reduce MAX), so every rank takes the same branch."""
-    if not info.enabled:
-        return list(flags)
-    t = torch.tensor([1.0 if f else 0.0 for f in flags], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return [v > 0 for v in t.tolist()]
-
-
-def rank_max(value: float, info: DistInfo, device: torch.device) -> float:
-    """The largest of the ranks' values (one all_reduce MAX)."""
-    if not info.enabled:
-        return value
-    t = torch.tensor([value], dtype=torch.float64, device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return float(t.item())
+    """Each flag true if it is true on any rank, so every rank takes the same branch."""
+    return [v > 0 for v in rank_max([1.0 if f else 0.0 for f in flags], info, device)]
 
 
 def barrier(info: DistInfo) -> None:

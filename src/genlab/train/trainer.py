@@ -155,13 +155,12 @@ class Trainer:
         self.last_checkpoint = where.with_suffix("")
 
     # ---- the loop --------------------------------------------------------------------------------
-    def _set_lr(self, group: str) -> float:
+    def _set_lr(self, group: str, progress: float) -> float:
         """Linear warm-up counted from the group's first step (a later stage, e.g. latent diffusion's second,
         warms up its fresh optimizer too), times the schedule's decay over the group's share of the budget."""
         t = self.cfg.train
         warm = t.warmup_steps
         factor = min(1.0, (self.step - self.started_groups[group] + 1) / warm) if warm > 0 else 1.0
-        progress = self.budget.progress(self.step, self.images_seen, self.elapsed)
         factor *= lr_factor(t.lr_schedule, progress, self.model.group_span(group))
         for g in self.optimizers[group].param_groups:
             g["lr"] = self.base_lr[group] * factor
@@ -241,7 +240,7 @@ class Trainer:
                 if group not in self.started_groups:
                     self.model.on_group_start(group, self.data, state)
                     self.started_groups[group] = self.step
-                lr_factor = self._set_lr(group)
+                lr_factor = self._set_lr(group, state.progress)
                 values = self.update(group, self.optimizers[group], batch, labels, state, self.last_checkpoint)
                 for k, v in values.items():
                     self.running.setdefault(f"{group}/{k}" if group != "main" else k, []).append(v)
@@ -251,7 +250,7 @@ class Trainer:
             now = time.perf_counter()
             self.elapsed += now - tick
             if self.budget.kind == "seconds":  # ranks' clocks differ: all take the slowest's, so they stop at
-                self.elapsed = rank_max(self.elapsed, self.dist, self.device)  # one step and share the lr
+                self.elapsed = rank_max([self.elapsed], self.dist, self.device)[0]  # one step, share the lr
             done = self.budget.done(self.step, self.images_seen, self.elapsed)
             bar.update(round(self.budget.used(self.step, self.images_seen, self.elapsed)) - bar.n)
             if self.step % t.log_every == 0 or done:
