@@ -57,6 +57,10 @@ TRIALS: dict[str, dict[str, list[str]]] = {"vae": {
     "cosine-lr-2e-3-warmup-20": ["train.lr_schedule=cosine", "train.lr=2e-3", "train.warmup_steps=20"],
     "warmup-20": ["train.warmup_steps=20"],
     "lr-2e-3-warmup-20": ["train.lr=2e-3", "train.warmup_steps=20"],
+    "batch-64": ["train.batch_size=64"],
+    "batch-32": ["train.batch_size=32"],
+    "batch-32-warmup-20": ["train.batch_size=32", "train.warmup_steps=20"],
+    "batch-64-warmup-20": ["train.batch_size=64", "train.warmup_steps=20"],
 }}
 
 
