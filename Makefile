@@ -6,6 +6,9 @@ PY     := $(VENV)/bin/python
 # The CPU build on these machines; on a CUDA machine pip picks the matching CUDA wheel of this version.
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.genlab-installed
+# Each test runs single-threaded (tests/conftest.py), so two pytest-xdist workers keep both cores busy; a test
+# file stays on one worker (--dist loadfile), so its module fixtures are built once.
+TEST_WORKERS ?= 2
 
 .PHONY: compare test lint clean
 
@@ -19,7 +22,7 @@ compare: $(STAMP)
 	$(VENV)/bin/genlab compare $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -43,10 +43,11 @@ DEFAULTS: dict[tuple[str, str], dict] = {
                               "model": {"latent_dim": 64, "g_width": 64, "d_width": 64, "lr_g": 2e-4, "lr_d": 2e-4},
                               "why": "DCGAN's recipe (Radford et al. 2016); digits: all 10 classes"},
     ("ddpm", "small-images"): {
-        "train": {"batch_size": 128, "lr": 1e-3, "ema_decay": 0.999}, "model": {"prediction": "v"},
+        "train": {"batch_size": 64, "lr": 1e-3, "ema_decay": 0.999}, "model": {"prediction": "v"},
         "why": "U-Net sized from the image side (unet_size): benchmarks 1-3; v-prediction: MNIST FD 36.5 -> 23.9 "
-               "trained, 7.39 -> 4.17 pixels at 600 s, ahead at 70 s too; EDM, min-SNR, cosine, lr 2e-3 were not "
-               "(ddpm_trials_*.md)"},
+               "trained, 7.39 -> 4.17 pixels at 600 s, ahead at 70 s too; EDM, min-SNR, cosine, lr 2e-3 were not; "
+               "batch 64 (1.8x the steps of 128): MNIST 600 s FD 44.7 -> 36.3 trained, pixels a tie; 70 s 5,220 -> "
+               "2,140 trained, 128 -> 70.4 pixels (ddpm_trials_*.md)"},
     ("ldm", "small-images"): {"train": {"batch_size": 128, "lr": 1e-3, "ema_decay": 0.999}, "model": {},
                               "why": "the autoencoder and latent U-Net of LDMConfig: benchmark 4"},
     # ---- larger images: not measured on this project's CPUs; the small-image values
@@ -56,7 +57,7 @@ DEFAULTS: dict[tuple[str, str], dict] = {
     ("gan", "images"): {"train": {"batch_size": 64, "ema_decay": 0.999},
                         "model": {"latent_dim": 64, "g_width": 64, "d_width": 64, "lr_g": 2e-4, "lr_d": 2e-4},
                         "why": "not measured: the small-image values"},
-    ("ddpm", "images"): {"train": {"batch_size": 128, "lr": 1e-3, "ema_decay": 0.999}, "model": {"prediction": "v"},
+    ("ddpm", "images"): {"train": {"batch_size": 64, "lr": 1e-3, "ema_decay": 0.999}, "model": {"prediction": "v"},
                          "why": "not measured: the small-image values"},
     ("ldm", "images"): {"train": {"batch_size": 128, "lr": 1e-3, "ema_decay": 0.999}, "model": {},
                         "why": "not measured: the small-image values"},
