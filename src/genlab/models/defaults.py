@@ -46,8 +46,8 @@ DEFAULTS: dict[tuple[str, str], dict] = {
         "train": {"batch_size": 64, "lr": 1e-3, "ema_decay": 0.999}, "model": {"prediction": "v"},
         "why": "U-Net sized from the image side (unet_size): benchmarks 1-3; v-prediction: MNIST FD 36.5 -> 23.9 "
                "trained, 7.39 -> 4.17 pixels at 600 s, ahead at 70 s too; EDM, min-SNR, cosine, lr 2e-3 were not; "
-               "batch 64 (1.8x the steps of 128): MNIST 600 s FD 44.7 -> 36.3 trained, pixels a tie; 70 s 5,220 -> "
-               "2,140 trained, 128 -> 70.4 pixels (ddpm_trials_*.md)"},
+               "batch 64 (1.8x the steps of 128): MNIST 600 s FD 44.7 ± 1.7 -> 36.3 ± 1.8 trained, pixels a tie; "
+               "70 s 5,220 ± 20 -> 2,140 ± 14 trained, 128 ± 0.8 -> 70.4 ± 0.8 pixels (ddpm_trials_*.md)"},
     ("ldm", "small-images"): {"train": {"batch_size": 128, "lr": 1e-3, "ema_decay": 0.999}, "model": {},
                               "why": "the autoencoder and latent U-Net of LDMConfig: benchmark 4"},
     # ---- larger images: not measured on this project's CPUs; the small-image values
