@@ -85,11 +85,13 @@ class UNet(nn.Module):
     these narrow layers faster on CPU (benchmark 2 measured 1.3x with the weights converted too; with only the
     activations, as here, issue 21's 600 s runs made 494-519 steps against 472). In eval mode (sampling,
     evaluation) they stay NCHW: the NHWC kernels sum in another order, so samples would change in their last bits
-    (benchmark 8 measures both), and a run's samples for a seed are kept exactly as they were. The weights stay in
-    the default format either way, so checkpoints and the EMA are unaffected; the output is contiguous.
+    (benchmark 8 measures both; benchmark 10 sets `eval_memory_format` to channels_last to measure the gain), and
+    a run's samples for a seed are kept exactly as they were. The weights stay in the default format either way,
+    so checkpoints and the EMA are unaffected; the output is contiguous.
     """
 
     train_memory_format = torch.channels_last  # torch.contiguous_format trains in NCHW (the same function)
+    eval_memory_format = torch.contiguous_format  # benchmarks/sampling_ceiling.py measures channels_last here
 
     def __init__(
         self,
@@ -153,7 +155,7 @@ class UNet(nn.Module):
             y = torch.full_like(t, self.label_emb.num_classes, dtype=torch.long) if y is None else y
             emb = emb + self.label_emb(y).to(emb.dtype)
         emb = F.silu(emb)
-        fmt = self.train_memory_format if self.training else torch.contiguous_format
+        fmt = self.train_memory_format if self.training else self.eval_memory_format
         h = self.conv_in(x).contiguous(memory_format=fmt)  # after conv_in: a 1-channel x has no NHWC of its own
         hs = [h]
         for stage in self.down:
