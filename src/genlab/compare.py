@@ -179,7 +179,13 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
         compare_students(spec, data, curve_space, evaluator, ref, stop)
     if spec.uses:
         run_uses(spec, data, stop)
-    return write_compare_report(spec, data)
+    if stop is None:
+        return write_compare_report(spec, data)
+    with stop.deferred():  # a stop raised inside matplotlib comes out mangled or lost (train/preempt.py)
+        paths = write_compare_report(spec, data)
+    if stop.requested:
+        raise Stopped(f"{stop.name} as the report was written: the compare is complete")
+    return paths
 
 
 def run_uses(spec: CompareSpec, data, stop: StopSignal | None = None) -> None:

@@ -26,8 +26,10 @@ def _plt():
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    _plt().close(fig)
+    try:
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    finally:  # pyplot keeps every figure it is not told to close
+        _plt().close(fig)
     return buf.getvalue()
 
 

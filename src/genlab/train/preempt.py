@@ -3,6 +3,10 @@
 The first signal sets a flag. Inside `StopSignal.deferred()` (the trainer's loop) the work stops at the next
 step boundary, after writing a checkpoint; elsewhere it stops at once, which loses nothing (every file is
 written atomically, and unfinished evaluation is redone). A second signal stops at once.
+
+"At once" means the handler raises `Stopped` wherever Python happens to be, and a C extension may swallow it and
+raise its own error instead (matplotlib's Agg renderer turns it into "ValueError: Invalid bounding box").
+`stop_on_signals` therefore reports any error that follows a handler's raise as the stop it is.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class StopSignal:
 
     def __init__(self) -> None:
         self.name: str | None = None
+        self.raised: Stopped | None = None  # what a handler raised at once, to recognise it when disguised
         self._deferring = 0
 
     @property
@@ -41,16 +46,20 @@ class StopSignal:
     def handle(self, signum: int, frame=None) -> None:
         name = signal.Signals(signum).name
         if self.name is not None:
-            raise Stopped(f"second {name}: stopped at once, without a new checkpoint", exit_code=128 + signum)
+            self.raised = Stopped(f"second {name}: stopped at once, without a new checkpoint", exit_code=128 + signum)
+            raise self.raised
         self.name = name
         if not self._deferring:
-            raise Stopped(f"{name} outside a training step: nothing to checkpoint")
+            self.raised = Stopped(f"{name} outside a training step: nothing to checkpoint")
+            raise self.raised
 
 
 @contextmanager
 def stop_on_signals() -> Iterator[StopSignal]:
     """Route SIGTERM and SIGINT to a StopSignal for the duration; the previous handlers come back after.
-    Off the main thread (where Python cannot install handlers) the flag simply never rises."""
+    Off the main thread (where Python cannot install handlers) the flag simply never rises. An error other than
+    `Stopped` that leaves the block after a handler raised is that stop, disguised by the code it interrupted:
+    it leaves as the handler's `Stopped` (exit code 4, or 128 + signal), the disguise chained as its cause."""
     stop = StopSignal()
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -58,6 +67,10 @@ def stop_on_signals() -> Iterator[StopSignal]:
     previous = {s: signal.signal(s, stop.handle) for s in SIGNALS}
     try:
         yield stop
+    except Exception as e:
+        if stop.raised is None or isinstance(e, Stopped):
+            raise
+        raise Stopped(str(stop.raised), exit_code=stop.raised.exit_code) from e
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
