@@ -96,6 +96,24 @@ def test_default_unet_for_28x28_is_bottom_heavy():
     assert model.net(torch.randn(2, 1, 28, 28), torch.tensor([1, 999])).shape == (2, 1, 28, 28)
 
 
+def test_attention_heads_split_the_channels_and_any_width_trains():
+    """A width whose attention channels ch // 32 does not divide crashed mid-training (model.channels=16 at 28x28:
+    112 channels, 3 heads): the head count now divides ch, and is the former one wherever that divided."""
+    from genlab.nn.unet import Attention
+
+    for ch in range(1, 300):
+        h = Attention(ch).heads
+        assert ch % h == 0 and 1 <= h <= max(1, ch // 32)
+        if ch % max(1, ch // 32) == 0:
+            assert h == max(1, ch // 32)
+    assert [Attention(c).heads for c in (48, 84, 112, 128)] == [1, 2, 2, 4]
+    for width in (8, 16, 20):
+        model = DDPM(DDPMConfig(channels=width), DataInfo("mnist", "image", (1, 28, 28), 256))
+        x = torch.rand(2, 1, 28, 28) * 2 - 1
+        loss = model("main", x, TrainState(0, 0.0))["loss"]
+        assert torch.isfinite(loss)
+
+
 def test_unet_output_depends_only_on_own_x_and_t():
     net = _randomize(UNet(3, 3, 16, (1, 2), 1)).eval()
     g = torch.Generator().manual_seed(1)

@@ -59,7 +59,9 @@ class Attention(nn.Module):
 
     def __init__(self, ch: int, head_dim: int = 32):
         super().__init__()
-        self.heads = max(1, ch // head_dim)
+        # About ch / head_dim heads, and a count that divides ch: 112 channels (width 16 at 28x28) get 2 heads of
+        # 56, not 3 that would not split them.
+        self.heads = max(h for h in range(1, max(1, ch // head_dim) + 1) if ch % h == 0)
         self.norm = nn.GroupNorm(_groups(ch), ch)
         self.qkv = nn.Conv2d(ch, 3 * ch, 1)
         self.proj = _zero(nn.Conv2d(ch, ch, 1))
