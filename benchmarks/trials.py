@@ -61,6 +61,9 @@ TRIALS: dict[str, dict[str, list[str]]] = {"vae": {
     "batch-32": ["train.batch_size=32"],
     "batch-32-warmup-20": ["train.batch_size=32", "train.warmup_steps=20"],
     "batch-64-warmup-20": ["train.batch_size=64", "train.warmup_steps=20"],
+    "channels-8": ["model.channels=8"],  # U-Net width (28x28 default: 12, mults 1,2,4,7, one block per level)
+    "channels-16": ["model.channels=16"],
+    "blocks-2": ["model.blocks_per_level=2"],
 }}
 
 
