@@ -28,6 +28,8 @@ import torch
 from common import MNIST_DIR, RESULTS, write_results
 from scoring import Scorer, fd_verdict, load_mnist, space_rows
 
+from genlab.train.ema import make_ema
+
 BENCH = Path(__file__).resolve().parent
 
 
@@ -44,14 +46,12 @@ class PowerEMAs:
 
     @torch.no_grad()
     def update(self, ema, model, step: int) -> None:
-        from genlab.train.ema import make_ema
-
         self.updates += 1
         if not self.shadows:
             self.shadows = {g: make_ema(ema) for g in self.gammas}
+        own = dict(model.named_parameters())
         for g, shadow in self.shadows.items():
             beta = (step / (step + 1)) ** (g + 1)  # t = step + 1: beta(1) = 0, the first average is theta(1)
-            own = dict(model.named_parameters())
             for name, p in shadow.named_parameters():
                 p.lerp_(own[name].detach(), 1.0 - beta)
 
@@ -100,18 +100,18 @@ def main() -> None:
     model, cfg, _, record = load_run(run, "cpu")
     steps = int(record["step"])
     assert extra.updates == steps, f"the extra EMAs saw {extra.updates} updates of the run's {steps} steps"
-    variants: dict[str, tuple[str, dict]] = {
-        "default": ("genlab's EMA: min(0.999, (1 + s) / (10 + s)), ~ gamma 8",
+    # name -> (what, gamma of the power profile it is or follows, None for no average, weights)
+    variants: dict[str, tuple[str, float | None, dict]] = {
+        "default": ("genlab's EMA: min(0.999, (1 + s) / (10 + s)), ~ gamma 8", 8.0,
                     {k: v.clone() for k, v in model.state_dict().items()})}
     for g in gammas:
-        variants[f"power-{g:g}"] = (f"power EMA gamma {g:g}", extra.shadows[g].state_dict())
-    variants["raw"] = ("no EMA: the trained weights", load_run(run, "cpu", ema=False)[0].state_dict())
+        variants[f"power-{g:g}"] = (f"power EMA gamma {g:g}", g, extra.shadows[g].state_dict())
+    variants["raw"] = ("no EMA: the trained weights", None, load_run(run, "cpu", ema=False)[0].state_dict())
     results, rows = {}, []
-    for name, (what, state) in variants.items():
+    for name, (what, g, state) in variants.items():
         model.load_state_dict(state)
         x = generate(model, a.n, seed=0, batch_size=500)
         spaces = space_rows(scorer.score_all_spaces(x, seed=0))
-        g = float(name.split("-")[1]) if name.startswith("power") else 8.0 if name == "default" else None
         results[name] = {"what": what, "gamma": g, "sigma_rel": sigma_rel(g) if g is not None else 0.0,
                          "spaces": spaces}
         if name != "default":

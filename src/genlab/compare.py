@@ -179,12 +179,11 @@ def run_compare(spec: CompareSpec, stop: StopSignal | None = None) -> dict[str, 
         compare_students(spec, data, curve_space, evaluator, ref, stop)
     if spec.uses:
         run_uses(spec, data, stop)
-    if stop is None:
-        return write_compare_report(spec, data)
-    with stop.deferred():  # a stop raised inside matplotlib comes out mangled or lost (train/preempt.py)
+    guard = stop or StopSignal()  # without handlers (stop None) the flag never rises
+    with guard.deferred():  # a stop raised inside matplotlib comes out mangled or lost (train/preempt.py)
         paths = write_compare_report(spec, data)
-    if stop.requested:
-        raise Stopped(f"{stop.name} as the report was written: the compare is complete")
+    if guard.requested:
+        raise Stopped(f"{guard.name} as the report was written: the compare is complete")
     return paths
 
 
